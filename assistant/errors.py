@@ -1,0 +1,99 @@
+"""The assistant's exception hierarchy.
+
+Every error the library raises on purpose derives from :class:`AssistantError`, so a caller
+can catch one type; the subclasses say which layer failed and carry a message that tells the
+user what to do next.
+"""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base class of every error raised on purpose by the assistant."""
+
+
+class SearchSpaceError(AssistantError, ValueError):
+    """A search space definition is invalid (the message names the parameter)."""
+
+    def __init__(self, parameter: str, problem: str) -> None:
+        self.parameter = parameter
+        self.problem = problem
+        super().__init__(f"invalid search space: parameter {parameter!r}: {problem}")
+
+
+class ConfigValidationError(AssistantError, ValueError):
+    """A configuration could not be turned into a valid point of the search space."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("invalid configuration: " + "; ".join(self.problems))
+
+
+class LLMError(AssistantError):
+    """The LLM endpoint could not produce a usable answer."""
+
+
+class LLMConnectionError(LLMError):
+    """The LLM endpoint could not be reached, or dropped the connection."""
+
+
+class LLMTimeoutError(LLMError):
+    """The LLM endpoint did not answer within the configured timeout."""
+
+
+class LLMRateLimitError(LLMError):
+    """The LLM endpoint kept answering HTTP 429 after every retry."""
+
+
+class LLMServerError(LLMError):
+    """The LLM endpoint kept answering with a server error (HTTP 5xx) after every retry."""
+
+
+class LLMOutputError(LLMError):
+    """The LLM kept answering with text that does not fit the requested JSON schema."""
+
+    def __init__(self, message: str, last_text: str | None = None) -> None:
+        self.last_text = last_text
+        super().__init__(message)
+
+
+class EmbeddedLLMError(LLMError):
+    """The embedded llama.cpp server could not be started."""
+
+
+class ReplayDivergenceError(AssistantError):
+    """A replayed run asked the LLM something other than what was recorded."""
+
+    def __init__(self, index: int, field: str, recorded: object, requested: object) -> None:
+        self.index = index
+        self.field = field
+        self.recorded = recorded
+        self.requested = requested
+        super().__init__(
+            f"replay diverged at LLM call #{index}: {field} differs "
+            f"(recorded {_short(recorded)}, requested {_short(requested)})"
+        )
+
+
+class ReplayExhaustedError(AssistantError):
+    """A replayed run made more LLM calls than the recording holds."""
+
+
+class StoreError(AssistantError):
+    """The store could not read or write a record."""
+
+
+class SessionNotFoundError(StoreError, KeyError):
+    """No tuning session with that id exists in the store."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "session not found"
+
+
+class ToolError(AssistantError):
+    """A training tool is unknown, misconfigured or failed."""
+
+
+def _short(value: object, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
