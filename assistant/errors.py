@@ -12,8 +12,11 @@ class AssistantError(Exception):
     """Base class of every error raised on purpose by the assistant."""
 
 
-class SearchSpaceError(AssistantError, ValueError):
-    """A search space definition is invalid (the message names the parameter)."""
+class SearchSpaceError(AssistantError):
+    """A search space definition is invalid (the message names the parameter).
+
+    Deliberately not a ``ValueError``: pydantic would wrap it, and callers should be able to
+    catch this exact type."""
 
     def __init__(self, parameter: str, problem: str) -> None:
         self.parameter = parameter

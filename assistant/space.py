@@ -257,7 +257,9 @@ class SearchSpace(BaseModel):
         for name, dist in distributions.items():
             if isinstance(dist, FloatDistribution):
                 params.append(
-                    FloatParam(name=name, low=dist.low, high=dist.high, log=dist.log, step=dist.step)
+                    FloatParam(
+                        name=name, low=dist.low, high=dist.high, log=dist.log, step=dist.step
+                    )
                 )
             elif isinstance(dist, IntDistribution):
                 params.append(

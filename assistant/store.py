@@ -39,7 +39,7 @@ from sqlalchemy import (
     event,
     select,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 from assistant.errors import SessionNotFoundError, StoreError
@@ -52,6 +52,11 @@ DEFAULT_STORE_ENV = "ASSISTANT_STORAGE"
 def default_storage_url() -> str:
     """The store used when none is given: ``$ASSISTANT_STORAGE`` or ``./automl-assistant.db``."""
     return os.environ.get(DEFAULT_STORE_ENV) or f"sqlite:///{Path('automl-assistant.db').resolve()}"
+
+
+def redact_url(url: str) -> str:
+    """A database URL with its password replaced by ``***``."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _now() -> datetime:
@@ -233,9 +238,7 @@ class Store:
     @property
     def display_url(self) -> str:
         """The URL with any password hidden."""
-        from sqlalchemy.engine import make_url
-
-        return make_url(self.url).render_as_string(hide_password=True)
+        return redact_url(self.url)
 
     @property
     def optuna_storage(self) -> optuna.storages.RDBStorage:

@@ -1,0 +1,229 @@
+"""The LLM's three jobs in LLAMBO: zero-shot warm start, target-conditioned proposals, and
+surrogate scoring. Prompts come from ``prompts/``; answers are schema-constrained JSON and
+validated against the search space before the engine sees them. LLM output is only ever
+data: parsed numbers and choices, never code."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from assistant.context import ProblemContext
+from assistant.engine.history import Observation, completed, select_examples
+from assistant.errors import LLMOutputError
+from assistant.llm.base import LLMClient, Message
+from assistant.prompting import render
+from assistant.space import CategoricalParam, IntParam, SearchSpace
+
+MAX_FEATURES_SHOWN = 30
+RATIONALE_CHARS = 240
+
+
+class Proposal(BaseModel):
+    """Configurations the LLM proposed, already validated, and what was wrong with the rest."""
+
+    configs: list[dict[str, Any]] = Field(default_factory=list)
+    rationale: str = ""
+    rejected: list[str] = Field(default_factory=list)
+
+
+class LLMAdvisor:
+    """Asks the LLM for configurations and predictions about one problem.
+
+    Args:
+        client: any :class:`~assistant.llm.base.LLMClient`.
+        space: the search space proposals must fall in.
+        context: the problem description the LLM reads.
+        value_grid: when set, numeric parameters are offered as a closed list of this many
+            values (grammar-enforced by servers that support enums), which keeps weak models'
+            answers valid; ``None`` lets the model write any number (validated afterwards).
+        max_examples: how many past trials a prompt shows at most.
+        temperature: sampling temperature for every call.
+    """
+
+    def __init__(
+        self,
+        client: LLMClient,
+        space: SearchSpace,
+        context: ProblemContext,
+        *,
+        value_grid: int | None = 11,
+        max_examples: int = 16,
+        temperature: float = 0.7,
+    ) -> None:
+        self.client = client
+        self.space = space
+        self.context = context
+        self.value_grid = value_grid
+        self.max_examples = max_examples
+        self.temperature = temperature
+
+    # -- prompts and schemas -----------------------------------------------------------
+    def _messages(self, template: str, **values: Any) -> list[Message]:
+        user = render(
+            template,
+            ctx=self.context,
+            space=self.space,
+            max_features=MAX_FEATURES_SHOWN,
+            **values,
+        )
+        return [
+            Message(role="system", content=render("system.j2")),
+            Message(role="user", content=user),
+        ]
+
+    def _value_schema(self, name: str) -> dict[str, Any]:
+        param = self.space[name]
+        if isinstance(param, CategoricalParam):
+            return {"enum": list(param.choices)}
+        if self.value_grid:
+            return {"enum": self.space.grid(name, self.value_grid)}
+        return {"type": "integer" if isinstance(param, IntParam) else "number"}
+
+    def _config_schema(self) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {name: self._value_schema(name) for name in self.space.names},
+            "required": self.space.names,
+            "additionalProperties": False,
+        }
+
+    def _proposal_schema(self, n: int) -> dict[str, Any]:
+        config = self._config_schema()
+        properties: dict[str, Any] = {f"config_{i + 1}": config for i in range(n)}
+        properties["rationale"] = {"type": "string", "maxLength": RATIONALE_CHARS}
+        return {
+            "type": "object",
+            "properties": properties,
+            "required": list(properties),
+            "additionalProperties": False,
+        }
+
+    def _examples(
+        self, history: Sequence[Observation], rng: np.random.Generator
+    ) -> list[dict[str, Any]]:
+        shown = select_examples(self.space, history, self.max_examples, rng)
+        return [{"text": self.space.format_config(o.config), "score": o.score} for o in shown]
+
+    def _call(
+        self,
+        messages: list[Message],
+        schema: dict[str, Any],
+        purpose: str,
+        rng: np.random.Generator,
+        max_tokens: int,
+    ) -> dict[str, Any]:
+        response = self.client.complete(
+            messages,
+            schema,
+            temperature=self.temperature,
+            max_tokens=max_tokens,
+            seed=int(rng.integers(0, 2**31 - 1)),
+            purpose=purpose,
+        )
+        if response.parsed is None:
+            raise LLMOutputError(f"{purpose}: the answer was not a JSON object", response.text)
+        return response.parsed
+
+    def _proposal_tokens(self, n: int) -> int:
+        return 96 + n * (8 + 14 * len(self.space))
+
+    def _parse_proposal(self, answer: Mapping[str, Any], n: int) -> Proposal:
+        proposal = Proposal(rationale=str(answer.get("rationale", ""))[:RATIONALE_CHARS].strip())
+        for i in range(n):
+            raw = answer.get(f"config_{i + 1}")
+            report = self.space.validate_config(raw if isinstance(raw, Mapping) else {})
+            if report.config is None or report.severe:
+                problems = "; ".join(f"{x.param}: {x.message}" for x in report.issues if x.severe)
+                proposal.rejected.append(f"config_{i + 1}: {problems or 'unusable'}")
+            else:
+                proposal.configs.append(report.config)
+        return proposal
+
+    # -- the three jobs ----------------------------------------------------------------
+    def warmstart(self, n: int, rng: np.random.Generator) -> Proposal:
+        """Zero-shot: ``n`` configurations from the problem description alone."""
+        messages = self._messages("warmstart.j2", n=n)
+        answer = self._call(
+            messages, self._proposal_schema(n), "warmstart", rng, self._proposal_tokens(n)
+        )
+        return self._parse_proposal(answer, n)
+
+    def propose(
+        self, history: Sequence[Observation], target: float, n: int, rng: np.random.Generator
+    ) -> Proposal:
+        """``n`` configurations expected to reach ``target`` (a score in the metric's units)."""
+        done = completed(history)
+        best = max(done, key=lambda o: o.utility or 0.0)
+        messages = self._messages(
+            "propose.j2",
+            examples=self._examples(history, rng),
+            shown=min(len(done), self.max_examples),
+            total=len(done),
+            best=best.score,
+            target=target,
+            n=n,
+        )
+        answer = self._call(
+            messages, self._proposal_schema(n), "propose", rng, self._proposal_tokens(n)
+        )
+        return self._parse_proposal(answer, n)
+
+    def score(
+        self,
+        history: Sequence[Observation],
+        candidates: Sequence[Mapping[str, Any]],
+        rng: np.random.Generator,
+        n_samples: int = 2,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Predicted utility mean and spread for each candidate (LLM as surrogate).
+
+        Each of ``n_samples`` calls sees the examples in a different order; the spread of
+        the answers is the uncertainty. Answers are clipped to a plausible band around the
+        observed scores, so one absurd number cannot dominate.
+        """
+        done = completed(history)
+        scores = np.array([o.score for o in done], dtype=float)
+        low, high = float(scores.min()), float(scores.max())
+        span = max(high - low, 1e-6)
+        keys = [f"c{i + 1}" for i in range(len(candidates))]
+        schema = {
+            "type": "object",
+            "properties": {k: {"type": "number"} for k in keys},
+            "required": keys,
+            "additionalProperties": False,
+        }
+        listed = [
+            {"key": k, "text": self.space.format_config(c)}
+            for k, c in zip(keys, candidates, strict=True)
+        ]
+        samples = []
+        for _ in range(max(1, n_samples)):
+            messages = self._messages(
+                "surrogate.j2",
+                examples=self._examples(history, rng),
+                shown=min(len(done), self.max_examples),
+                total=len(done),
+                candidates=listed,
+            )
+            answer = self._call(messages, schema, "surrogate", rng, 24 + 12 * len(keys))
+            row = []
+            for k in keys:
+                value = answer.get(k)
+                if (
+                    isinstance(value, bool)
+                    or not isinstance(value, int | float)
+                    or not np.isfinite(value)
+                ):
+                    raise LLMOutputError(f"surrogate: {k} is not a number: {value!r}")
+                row.append(float(np.clip(value, low - span, high + span)))
+            samples.append(row)
+        predictions = np.array(samples)
+        sign = 1.0 if self.context.direction == "maximize" else -1.0
+        mean = sign * predictions.mean(axis=0)
+        floor = 0.25 * float(np.std(scores)) if len(scores) > 1 else 0.25 * span
+        spread = np.maximum(predictions.std(axis=0), max(floor, 1e-9))
+        return mean, spread

@@ -1,0 +1,298 @@
+"""One planning step: from a history to a ranked list of suggestions.
+
+The statistical optimizer stays in charge: a Gaussian process with expected improvement over
+quasi-random and local candidates. The LLM adds to it (in ``full`` mode) candidates
+conditioned on a target score and a second opinion on a shortlist, blended in with a weight
+earned by its track record; in ``warmstart`` mode it only proposes the initial design; in
+``off`` mode it is never called. Any LLM failure falls back to the statistical step and says
+so in the suggestion.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.context import ProblemContext
+from assistant.engine.advisor import LLMAdvisor, Proposal
+from assistant.engine.candidates import config_key, local_moves, quasi_random, unique_new
+from assistant.engine.history import Observation, completed
+from assistant.engine.surrogate import GPSurrogate, expected_improvement
+from assistant.engine.trust import llm_weight
+from assistant.errors import LLMError
+from assistant.space import SearchSpace, format_number
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["off", "warmstart", "full"]
+Source = Literal["default", "warmstart", "llm", "statistical", "quasi_random"]
+
+
+class EngineOptions(BaseModel):
+    """Knobs of the engine; every component can be switched off for ablations."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mode: Mode = "full"
+    n_initial: int = Field(5, ge=1, description="size of the initial design")
+    n_llm_candidates: int = Field(3, ge=1, description="LLM proposals per step")
+    n_surrogate_samples: int = Field(2, ge=0, description="LLM surrogate calls per step (0: none)")
+    shortlist: int = Field(3, ge=1, description="statistical candidates the LLM also scores")
+    target_alpha: float = Field(0.1, description="how far beyond the best the target lies")
+    n_random_candidates: int = Field(256, ge=8)
+    n_centres: int = Field(5, ge=1)
+    n_local_per_centre: int = Field(32, ge=1)
+    xi: float = Field(0.0, ge=0.0, description="EI exploration margin (in utility units)")
+    value_grid: int | None = Field(11, ge=2)
+    max_examples: int = Field(16, ge=2)
+    temperature: float = Field(0.7, ge=0.0)
+    llm_prior_weight: float = Field(0.25, ge=0.0, le=1.0)
+    max_gp_points: int = Field(160, ge=8)
+
+
+class Suggestion(BaseModel):
+    """A configuration the engine wants tried, with everything needed to explain it.
+
+    Predictions are in the metric's own units. ``fallback`` says why the LLM was not used
+    when it should have been.
+    """
+
+    config: dict[str, Any]
+    source: Source
+    initial: bool = False
+    rationale: str = ""
+    predicted: float | None = None
+    llm_pred: float | None = None
+    llm_std: float | None = None
+    stat_pred: float | None = None
+    stat_std: float | None = None
+    acquisition: float | None = None
+    target: float | None = None
+    llm_weight: float | None = None
+    fallback: str | None = None
+    rejected: list[str] = Field(default_factory=list)
+
+
+class Planner:
+    """Decides what to try next. Holds no history of its own: every call gets it.
+
+    Args:
+        space: the joint search space.
+        context: the problem, as the LLM reads it.
+        advisor: the LLM's voice, or ``None`` when the LLM is off.
+        options: engine knobs.
+        default_config: the model family's library defaults, tried first when given.
+        seed: seeds the GP's optimizer restarts.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        context: ProblemContext,
+        advisor: LLMAdvisor | None,
+        options: EngineOptions,
+        *,
+        default_config: Mapping[str, Any] | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.space = space
+        self.context = context
+        self.advisor = advisor if options.mode != "off" else None
+        self.options = options
+        self.default_config = dict(default_config) if default_config is not None else None
+        self.seed = seed
+        self.sign = 1.0 if context.direction == "maximize" else -1.0
+
+    def plan(
+        self,
+        history: Sequence[Observation],
+        pending: Sequence[Mapping[str, Any]],
+        rng: np.random.Generator,
+    ) -> list[Suggestion]:
+        """Return suggestions, best first (at least one, all new and valid)."""
+        seen = {config_key(self.space, o.config) for o in history}
+        seen |= {config_key(self.space, c) for c in pending}
+        done = completed(history)
+        slots = self.options.n_initial - len(history) - len(pending)
+        if slots > 0 or len(done) < 2 or len({o.utility for o in done}) < 2:
+            return self._initial_design(max(slots, 1), seen, rng)
+        return self._model_step(history, seen, rng)
+
+    # -- initial design ----------------------------------------------------------------
+    def _initial_design(
+        self, slots: int, seen: set[tuple[Any, ...]], rng: np.random.Generator
+    ) -> list[Suggestion]:
+        out: list[Suggestion] = []
+        taken = set(seen)
+
+        def add(config: Mapping[str, Any], **fields: Any) -> None:
+            key = config_key(self.space, config)
+            if key not in taken and len(out) < slots:
+                taken.add(key)
+                out.append(Suggestion(config=dict(config), initial=True, **fields))
+
+        if self.default_config is not None:
+            add(
+                self.default_config,
+                source="default",
+                rationale="the model family's library defaults: a strong first trial",
+            )
+        fallback: str | None = None
+        proposal = Proposal()
+        llm_slots = slots - len(out)
+        if self.advisor is not None and llm_slots > 0:
+            try:
+                proposal = self.advisor.warmstart(llm_slots, rng)
+            except LLMError as exc:
+                fallback = _describe(exc)
+                logger.warning("LLM warm start failed, using quasi-random points: %s", fallback)
+        for config in proposal.configs:
+            add(
+                config, source="warmstart", rationale=proposal.rationale, rejected=proposal.rejected
+            )
+        if len(out) < slots and proposal.rejected and fallback is None:
+            fallback = f"{len(proposal.rejected)} invalid warm-start proposal(s) replaced"
+        fill = quasi_random(self.space, 4 * slots + 8, rng)
+        for config in fill:
+            add(
+                config,
+                source="quasi_random",
+                fallback=fallback,
+                rationale="quasi-random point that covers the space",
+            )
+        return out
+
+    # -- model-based step ----------------------------------------------------------------
+    def _model_step(
+        self, history: Sequence[Observation], seen: set[tuple[Any, ...]], rng: np.random.Generator
+    ) -> list[Suggestion]:
+        opts = self.options
+        done = completed(history)
+        utilities = [o.utility for o in done]
+        worst = min(u for u in utilities if u is not None)
+        failed = [o for o in history if o.failed]
+        configs = [o.config for o in done] + [o.config for o in failed]
+        values = [float(u) for u in utilities if u is not None] + [worst] * len(failed)
+        gp = GPSurrogate(self.space, self.seed, opts.max_gp_points).fit(configs, values)
+        best_u = max(float(u) for u in utilities if u is not None)
+
+        ranked = sorted(done, key=lambda o: o.utility or 0.0, reverse=True)
+        centres = [o.config for o in ranked[: opts.n_centres]]
+        stat_pool = unique_new(
+            self.space,
+            quasi_random(self.space, opts.n_random_candidates, rng)
+            + local_moves(self.space, centres, opts.n_local_per_centre, rng),
+            seen,
+        )
+        llm_pool: list[dict[str, Any]] = []
+        proposal = Proposal()
+        fallback: str | None = None
+        target: float | None = None
+        if self.advisor is not None and opts.mode == "full":
+            spread = float(np.std(values)) or abs(best_u) * 0.01 or 1e-3
+            target_u = best_u + opts.target_alpha * spread
+            target = self.sign * target_u
+            try:
+                proposal = self.advisor.propose(history, target, opts.n_llm_candidates, rng)
+                llm_pool = unique_new(self.space, proposal.configs, seen)
+                if not llm_pool:
+                    fallback = "the LLM proposed no new valid configuration"
+            except LLMError as exc:
+                fallback = _describe(exc)
+        llm_keys = {config_key(self.space, c) for c in llm_pool}
+        stat_pool = [c for c in stat_pool if config_key(self.space, c) not in llm_keys]
+        pool = llm_pool + stat_pool
+        if not pool:
+            pool = unique_new(self.space, quasi_random(self.space, 64, rng), seen) or [
+                self.space.from_unit(rng.random(len(self.space)))
+            ]
+        mean_g, std_g = gp.predict(pool)
+        ei_g = expected_improvement(mean_g, std_g, best_u, opts.xi)
+
+        blended: dict[int, tuple[float, float, float, float]] = {}
+        weight: float | None = None
+        if self.advisor is not None and opts.mode == "full" and opts.n_surrogate_samples > 0:
+            stat_order = [i for i in np.argsort(-ei_g, kind="stable") if i >= len(llm_pool)]
+            shortlist = list(range(len(llm_pool))) + [int(i) for i in stat_order[: opts.shortlist]]
+            try:
+                mean_l, std_l = self.advisor.score(
+                    history, [pool[i] for i in shortlist], rng, opts.n_surrogate_samples
+                )
+                weight = llm_weight(history, prior=opts.llm_prior_weight).weight
+                for j, i in enumerate(shortlist):
+                    blended[i] = (
+                        float(mean_l[j]),
+                        float(std_l[j]),
+                        *_blend(mean_g[i], std_g[i], mean_l[j], std_l[j], weight),
+                    )
+            except LLMError as exc:
+                fallback = fallback or _describe(exc)
+
+        suggestions: list[Suggestion] = []
+        if blended:
+            order = sorted(
+                blended,
+                key=lambda i: (
+                    -float(
+                        expected_improvement(
+                            np.array([blended[i][2]]), np.array([blended[i][3]]), best_u, opts.xi
+                        )[0]
+                    )
+                ),
+            )
+        else:
+            order = [int(i) for i in np.argsort(-ei_g, kind="stable")[:8]]
+        for i in order[:8]:
+            is_llm = i < len(llm_pool)
+            mu, sd = (blended[i][2], blended[i][3]) if i in blended else (mean_g[i], std_g[i])
+            acq = float(expected_improvement(np.array([mu]), np.array([sd]), best_u, opts.xi)[0])
+            suggestion = Suggestion(
+                config=pool[i],
+                source="llm" if is_llm else "statistical",
+                predicted=self.sign * float(mu),
+                llm_pred=self.sign * blended[i][0] if i in blended else None,
+                llm_std=blended[i][1] if i in blended else None,
+                stat_pred=self.sign * float(mean_g[i]),
+                stat_std=float(std_g[i]),
+                acquisition=acq,
+                target=target,
+                llm_weight=weight,
+                fallback=fallback,
+                rejected=proposal.rejected if is_llm else [],
+            )
+            suggestion.rationale = (
+                proposal.rationale if is_llm and proposal.rationale else self._explain(suggestion)
+            )
+            suggestions.append(suggestion)
+        return suggestions
+
+    def _explain(self, s: Suggestion) -> str:
+        parts = [f"expected improvement {format_number(s.acquisition or 0.0, 3)}"]
+        if s.stat_pred is not None and s.stat_std is not None:
+            parts.append(
+                f"GP predicts {format_number(s.stat_pred)} ± {format_number(s.stat_std, 2)}"
+            )
+        if s.llm_pred is not None:
+            parts.append(
+                f"LLM predicts {format_number(s.llm_pred)} (weight {format_number(s.llm_weight or 0.0, 2)})"
+            )
+        return "; ".join(parts)
+
+
+def _blend(
+    mean_g: float, std_g: float, mean_l: float, std_l: float, weight: float
+) -> tuple[float, float]:
+    """Mixture of the two predictive distributions with weight ``weight`` on the LLM."""
+    mean = (1.0 - weight) * mean_g + weight * mean_l
+    var = (1.0 - weight) * (std_g**2 + (mean_g - mean) ** 2) + weight * (
+        std_l**2 + (mean_l - mean) ** 2
+    )
+    return float(mean), float(np.sqrt(max(var, 1e-18)))
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]

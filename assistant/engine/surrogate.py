@@ -1,0 +1,99 @@
+"""The statistical surrogate (a Gaussian process on the encoded space) and the acquisition.
+
+Everything works on *utilities* (larger is better), so minimization studies are handled by
+the caller negating scores once.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.stats import norm
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+from assistant.space import CategoricalParam, SearchSpace
+
+
+def encode(space: SearchSpace, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """Encode configurations as rows of numbers in [0, 1]: numeric parameters on their
+    (log) unit scale, categoricals one-hot."""
+    rows = []
+    for config in configs:
+        row: list[float] = []
+        for param, unit in zip(space, space.to_unit(config), strict=True):
+            if isinstance(param, CategoricalParam):
+                row.extend(1.0 if c == config[param.name] else 0.0 for c in param.choices)
+            else:
+                row.append(unit)
+        rows.append(row)
+    return np.array(rows, dtype=float)
+
+
+class GPSurrogate:
+    """A Gaussian process regressor over encoded configurations.
+
+    Fitted on at most ``max_points`` observations (the best half and the most recent half of
+    that budget), so its cost stays bounded at any history size.
+    """
+
+    def __init__(self, space: SearchSpace, seed: int, max_points: int = 160) -> None:
+        self.space = space
+        self.seed = seed
+        self.max_points = max_points
+        self._model: GaussianProcessRegressor | None = None
+        self._y_mean = 0.0
+        self._y_std = 1.0
+
+    def fit(self, configs: Sequence[Mapping[str, Any]], utilities: Sequence[float]) -> GPSurrogate:
+        """Fit on (configuration, utility) pairs; needs at least two distinct utilities."""
+        y = np.asarray(utilities, dtype=float)
+        keep = _bounded_subset(y, self.max_points)
+        x = encode(self.space, [configs[i] for i in keep])
+        y = y[keep]
+        self._y_mean = float(np.mean(y))
+        self._y_std = float(np.std(y)) or 1.0
+        kernel = ConstantKernel(1.0, (1e-2, 1e2)) * Matern(
+            length_scale=np.full(x.shape[1], 0.3), length_scale_bounds=(1e-2, 1e2), nu=2.5
+        ) + WhiteKernel(1e-2, (1e-6, 1.0))
+        self._model = GaussianProcessRegressor(
+            kernel=kernel, normalize_y=False, n_restarts_optimizer=1, random_state=self.seed
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self._model.fit(x, (y - self._y_mean) / self._y_std)
+        return self
+
+    @property
+    def fitted(self) -> bool:
+        return self._model is not None
+
+    def predict(self, configs: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+        """Predicted utility mean and standard deviation for each configuration."""
+        if self._model is None:
+            raise RuntimeError("GPSurrogate.predict called before fit")
+        x = encode(self.space, configs)
+        mean, std = self._model.predict(x, return_std=True)
+        return mean * self._y_std + self._y_mean, np.maximum(std, 1e-9) * self._y_std
+
+
+def _bounded_subset(y: np.ndarray, limit: int) -> list[int]:
+    if len(y) <= limit:
+        return list(range(len(y)))
+    best = np.argsort(-y, kind="stable")[: limit // 2].tolist()
+    chosen = set(best)
+    recent = [i for i in range(len(y) - 1, -1, -1) if i not in chosen][: limit - len(best)]
+    return sorted(chosen | set(recent))
+
+
+def expected_improvement(
+    mean: np.ndarray, std: np.ndarray, best: float, xi: float = 0.0
+) -> np.ndarray:
+    """Expected improvement over ``best`` for maximization."""
+    std = np.maximum(std, 1e-12)
+    z = (mean - best - xi) / std
+    return (mean - best - xi) * norm.cdf(z) + std * norm.pdf(z)

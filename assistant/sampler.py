@@ -1,0 +1,325 @@
+"""LLAMBOSampler: the engine as an Optuna sampler.
+
+A thin adapter: it turns the study's trials into :class:`~assistant.engine.Observation`
+objects, asks the :class:`~assistant.engine.Planner` for suggestions, hands them out one per
+trial (distinct across parallel workers), prepares the next step in a background thread while
+the current trial trains, and stores each suggestion's explanation on its trial.
+
+Example:
+    >>> import optuna
+    >>> from assistant import LLAMBOSampler
+    >>> sampler = LLAMBOSampler(mode="off", seed=0)
+    >>> study = optuna.create_study(sampler=sampler)
+    >>> study.optimize(lambda t: (t.suggest_float("x", -5, 5) - 1) ** 2, n_trials=8)
+    >>> len(study.trials)
+    8
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.samplers import BaseSampler, TPESampler
+from optuna.search_space import IntersectionSearchSpace
+from optuna.trial import FrozenTrial, TrialState
+
+from assistant.context import ProblemContext
+from assistant.engine.advisor import LLMAdvisor
+from assistant.engine.candidates import config_key
+from assistant.engine.history import Observation
+from assistant.engine.planner import EngineOptions, Mode, Planner, Suggestion
+from assistant.space import SearchSpace
+
+if TYPE_CHECKING:
+    from optuna.study import Study
+
+    from assistant.llm.base import LLMClient
+    from assistant.llm.config import LLMConfig
+
+logger = logging.getLogger(__name__)
+
+SUGGESTION_ATTR = "assistant_suggestion"
+SuggestionCallback = Callable[[FrozenTrial, Suggestion], None]
+
+
+class LLAMBOSampler(BaseSampler):
+    """LLM-assisted Bayesian optimization, usable anywhere Optuna takes a sampler.
+
+    Args:
+        llm: an :class:`~assistant.llm.base.LLMClient`, an ``LLMConfig``, or ``None`` for
+            the configured default (the embedded local model when nothing is configured).
+            Ignored with ``mode="off"``.
+        context: the problem as the LLM reads it (task, model, metric, dataset, notes).
+            Without one, a generic description is used.
+        search_space: the joint space, when known up front (needed for an LLM warm start
+            before the first trial). Otherwise the intersection of finished trials' spaces
+            is used, as Optuna's multivariate samplers do.
+        default_config: the model family's library defaults, tried first.
+        seed: makes the sequence of suggestions reproducible (with a replayed LLM).
+        mode: ``"full"`` (warm start, proposals and surrogate), ``"warmstart"`` (LLM only
+            for the initial design) or ``"off"`` (statistical only).
+        options: further engine knobs (:class:`~assistant.engine.EngineOptions`).
+        pipeline: prepare the next suggestion in a background thread while a trial runs.
+        on_suggestion: called with each trial and the suggestion it received.
+
+    Parameters outside the joint space (conditional or dynamic ones) are sampled
+    independently by TPE. Multi-objective studies are sampled entirely by Optuna's TPE
+    (the statistical path); the LLM is not consulted for them.
+    """
+
+    def __init__(
+        self,
+        llm: LLMClient | LLMConfig | None = None,
+        context: ProblemContext | None = None,
+        *,
+        search_space: SearchSpace | Mapping[str, BaseDistribution] | None = None,
+        default_config: Mapping[str, Any] | None = None,
+        seed: int | None = None,
+        mode: Mode = "full",
+        options: EngineOptions | None = None,
+        pipeline: bool = True,
+        on_suggestion: SuggestionCallback | None = None,
+    ) -> None:
+        self.options = (options or EngineOptions()).model_copy(update={"mode": mode})
+        self.context = context
+        self.space = (
+            search_space
+            if isinstance(search_space, SearchSpace) or search_space is None
+            else SearchSpace.from_optuna(search_space)
+        )
+        self.default_config = dict(default_config) if default_config else None
+        self.seed = seed
+        self.pipeline = pipeline
+        self.on_suggestion = on_suggestion
+        self._llm_spec = llm
+        self._init_runtime()
+
+    # -- runtime state (not pickled) -----------------------------------------------------
+    def _init_runtime(self) -> None:
+        self._rng = np.random.default_rng(self.seed)
+        self._lock = threading.RLock()
+        self._client: LLMClient | None = None
+        self._queue: list[Suggestion] = []
+        self._queue_basis = -1
+        self._pending: dict[int, dict[str, Any]] = {}
+        self._future: Future[tuple[list[Suggestion], int]] | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._intersection = IntersectionSearchSpace(include_pruned=True)
+        self._independent = TPESampler(seed=self.seed)
+        self._planners: dict[tuple[Any, ...], Planner] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {
+            k: v
+            for k, v in self.__dict__.items()
+            if k
+            in (
+                "options",
+                "context",
+                "space",
+                "default_config",
+                "seed",
+                "pipeline",
+                "on_suggestion",
+                "_llm_spec",
+            )
+        }
+        try:
+            import pickle
+
+            pickle.dumps(state["_llm_spec"])
+        except Exception:  # a live client (sockets, threads) cannot travel; its config can
+            logger.warning(
+                "LLAMBOSampler: the LLM client is not picklable; a copy uses the default"
+            )
+            state["_llm_spec"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_runtime()
+
+    # -- Optuna's sampler interface --------------------------------------------------------
+    def reseed_rng(self) -> None:
+        with self._lock:
+            self._rng = np.random.default_rng()
+        self._independent.reseed_rng()
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        if study._is_multi_objective():
+            return {}
+        if self.space is not None:
+            return self.space.to_optuna()
+        space = self._intersection.calculate(study)
+        return {n: d for n, d in space.items() if not d.single()}
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        if not search_space or study._is_multi_objective():
+            return {}
+        space = SearchSpace.from_optuna(search_space)
+        with self._lock:
+            suggestion = self._next_suggestion(study, trial, space)
+            self._pending[trial.number] = suggestion.config
+        payload = suggestion.model_dump(mode="json")
+        study._storage.set_trial_user_attr(trial._trial_id, SUGGESTION_ATTR, payload)
+        if self.on_suggestion is not None:
+            self.on_suggestion(trial, suggestion)
+        return dict(suggestion.config)
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        return self._independent.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        with self._lock:
+            self._pending.pop(trial.number, None)
+        self._independent.after_trial(study, trial, state, values)
+
+    # -- the queue of suggestions --------------------------------------------------------
+    def _next_suggestion(self, study: Study, trial: FrozenTrial, space: SearchSpace) -> Suggestion:
+        history = self._history(study, space, exclude=trial.number)
+        finished = len(history)
+        pending = self._pending_configs(study, space, trial.number)
+        taken = {config_key(space, o.config) for o in history}
+        taken |= {config_key(space, c) for c in pending}
+        planner = self._planner(space)
+
+        if self._future is not None:
+            queue, basis = self._future.result()
+            self._future = None
+            self._queue, self._queue_basis = queue, basis
+        staleness = 1 if self.pipeline else 0
+        fresh = [s for s in self._queue if config_key(space, s.config) not in taken]
+        usable = fresh and (
+            all(s.initial for s in fresh) or finished - self._queue_basis <= staleness
+        )
+        if not usable:
+            fresh = planner.plan(history, pending, self._rng)
+            self._queue_basis = finished
+        suggestion, self._queue = fresh[0], fresh[1:]
+        if self.pipeline and not any(s.initial for s in self._queue):
+            snapshot_pending = [*pending, suggestion.config]
+            self._future = self._pool().submit(
+                self._plan_in_background, planner, history, snapshot_pending, finished
+            )
+        return suggestion
+
+    def _plan_in_background(
+        self,
+        planner: Planner,
+        history: list[Observation],
+        pending: list[dict[str, Any]],
+        basis: int,
+    ) -> tuple[list[Suggestion], int]:
+        return planner.plan(history, pending, self._rng), basis
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llambo-plan")
+        return self._executor
+
+    def _planner(self, space: SearchSpace) -> Planner:
+        key = tuple(p.model_dump_json() for p in space)
+        planner = self._planners.get(key)
+        if planner is None:
+            context = self.context or ProblemContext(
+                task="optimize a black-box objective", model="unknown", metric="objective"
+            )
+            advisor = None
+            if self.options.mode != "off":
+                advisor = LLMAdvisor(
+                    self._llm_client(),
+                    space,
+                    context,
+                    value_grid=self.options.value_grid,
+                    max_examples=self.options.max_examples,
+                    temperature=self.options.temperature,
+                )
+            default = None
+            if self.default_config is not None:
+                report = space.validate_config(self.default_config)
+                default = None if report.severe else report.config
+            planner = Planner(
+                space, context, advisor, self.options, default_config=default, seed=self.seed or 0
+            )
+            self._planners[key] = planner
+        return planner
+
+    def _llm_client(self) -> LLMClient:
+        if self._client is None:
+            from assistant.llm import make_client
+            from assistant.llm.base import LLMClient as ClientProtocol
+
+            spec = self._llm_spec
+            self._client = spec if isinstance(spec, ClientProtocol) else make_client(spec)
+        return self._client
+
+    # -- reading the study ----------------------------------------------------------------
+    def _history(self, study: Study, space: SearchSpace, exclude: int) -> list[Observation]:
+        sign = 1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else -1.0
+        dists = space.to_optuna()
+        trials = study.get_trials(
+            deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
+        )
+        out = []
+        for t in trials:
+            if t.number == exclude or not all(n in t.params for n in space.names):
+                continue
+            config = {n: t.params[n] for n in space.names}
+            if not all(
+                dist._contains(dist.to_internal_repr(config[n])) for n, dist in dists.items()
+            ):
+                continue  # a trial from a different (dynamic) range
+            attrs = t.user_attrs.get(SUGGESTION_ATTR) or {}
+            complete = t.state == TrialState.COMPLETE and t.value is not None
+            out.append(
+                Observation(
+                    number=t.number,
+                    config=config,
+                    score=t.value if complete else None,
+                    utility=sign * t.value if complete and t.value is not None else None,
+                    failed=not complete,
+                    llm_pred=_signed(sign, attrs.get("llm_pred")),
+                    stat_pred=_signed(sign, attrs.get("stat_pred")),
+                )
+            )
+        return out
+
+    def _pending_configs(
+        self, study: Study, space: SearchSpace, exclude: int
+    ) -> list[dict[str, Any]]:
+        configs = [c for n, c in self._pending.items() if n != exclude]
+        for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            if (
+                t.number != exclude
+                and t.number not in self._pending
+                and all(n in t.params for n in space.names)
+            ):
+                configs.append({n: t.params[n] for n in space.names})
+        return configs
+
+
+def _signed(sign: float, value: Any) -> float | None:
+    return sign * float(value) if isinstance(value, int | float) else None
