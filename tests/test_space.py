@@ -49,7 +49,7 @@ def test_invalid_parameters_name_the_parameter(spec: dict, fragment: str) -> Non
 def test_invalid_space_shapes() -> None:
     with pytest.raises(SearchSpaceError, match="at least one parameter"):
         SearchSpace(params=())
-    with pytest.raises(SearchSpaceError, match="'x'.*defined twice"):
+    with pytest.raises(SearchSpaceError, match=r"'x'.*defined twice"):
         SearchSpace.of(FloatParam(name="x", low=0, high=1), IntParam(name="x", low=0, high=3))
 
 

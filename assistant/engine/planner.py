@@ -277,9 +277,8 @@ class Planner:
                 f"GP predicts {format_number(s.stat_pred)} ± {format_number(s.stat_std, 2)}"
             )
         if s.llm_pred is not None:
-            parts.append(
-                f"LLM predicts {format_number(s.llm_pred)} (weight {format_number(s.llm_weight or 0.0, 2)})"
-            )
+            weight = format_number(s.llm_weight or 0.0, 2)
+            parts.append(f"LLM predicts {format_number(s.llm_pred)} (weight {weight})")
         return "; ".join(parts)
 
 
