@@ -269,11 +269,15 @@ class LLAMBOSampler(BaseSampler):
 
     def _llm_client(self) -> LLMClient:
         if self._client is None:
-            from assistant.llm import make_client
             from assistant.llm.base import LLMClient as ClientProtocol
 
             spec = self._llm_spec
-            self._client = spec if isinstance(spec, ClientProtocol) else make_client(spec)
+            if isinstance(spec, ClientProtocol):
+                self._client = spec
+            else:
+                from assistant.llm import make_client
+
+                self._client = make_client(spec)
         return self._client
 
     # -- reading the study ----------------------------------------------------------------

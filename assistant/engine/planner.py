@@ -164,6 +164,15 @@ class Planner:
                 fallback=fallback,
                 rationale="quasi-random point that covers the space",
             )
+        if not out:  # every point of a small discrete space is taken: repeat one
+            out.append(
+                Suggestion(
+                    config=self.space.from_unit(rng.random(len(self.space))),
+                    source="quasi_random",
+                    initial=True,
+                    rationale="every point of the space has been tried; repeating one",
+                )
+            )
         return out
 
     # -- model-based step ----------------------------------------------------------------

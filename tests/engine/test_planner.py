@@ -1,0 +1,203 @@
+"""Engine components with an in-process scripted LLM: warm start, target conditioning,
+blending by track record, fallback, bounded prompts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from assistant.context import ProblemContext
+from assistant.engine import EngineOptions, Observation, Planner
+from assistant.engine.advisor import LLMAdvisor
+from assistant.engine.candidates import config_key
+from assistant.engine.history import select_examples
+from assistant.engine.trust import llm_weight
+from assistant.errors import LLMTimeoutError
+from assistant.llm.base import Message
+from assistant.space import CategoricalParam, FloatParam, IntParam, SearchSpace
+from tests.engine.scripted_client import ScriptedClient, first_choices
+
+SPACE = SearchSpace.of(
+    FloatParam(name="lr", low=1e-4, high=1.0, log=True),
+    IntParam(name="depth", low=1, high=10),
+    CategoricalParam(name="kind", choices=("a", "b", "c")),
+)
+CONTEXT = ProblemContext(task="binary classification", model="toy", metric="roc_auc")
+
+
+def objective(config: dict[str, Any]) -> float:
+    return (
+        -((np.log10(config["lr"]) + 2) ** 2)
+        - 0.1 * (config["depth"] - 6) ** 2
+        + (0.3 if config["kind"] == "b" else 0.0)
+    )
+
+
+def history_of(
+    configs: list[dict[str, Any]], preds: list[float] | None = None
+) -> list[Observation]:
+    out = []
+    for i, c in enumerate(configs):
+        value = objective(c)
+        out.append(
+            Observation(
+                number=i,
+                config=c,
+                score=value,
+                utility=value,
+                llm_pred=None if preds is None else preds[i],
+                stat_pred=value + 0.3,
+            )
+        )
+    return out
+
+
+def random_configs(n: int, seed: int = 0) -> list[dict[str, Any]]:
+    rng = np.random.default_rng(seed)
+    return [SPACE.from_unit(rng.random(3)) for _ in range(n)]
+
+
+def answer_with(config_for: Any) -> Any:
+    def answer(purpose: str, messages: list[Message], schema: dict[str, Any] | None) -> Any:
+        assert schema is not None
+        if purpose in ("warmstart", "propose"):
+            out: dict[str, Any] = {"rationale": f"{purpose} rationale"}
+            for key, spec in schema["properties"].items():
+                if key.startswith("config_"):
+                    out[key] = config_for(spec)
+            return out
+        return {key: 0.5 for key in schema["properties"]}
+
+    return answer
+
+
+def planner(client: ScriptedClient | None, mode: str = "full", **opts: Any) -> Planner:
+    options = EngineOptions(mode=mode, **opts)
+    advisor = LLMAdvisor(client, SPACE, CONTEXT) if client is not None else None
+    return Planner(
+        SPACE,
+        CONTEXT,
+        advisor,
+        options,
+        default_config={"lr": 0.1, "depth": 3, "kind": "a"},
+        seed=0,
+    )
+
+
+def test_warm_start_puts_defaults_first_then_llm_then_fills_distinct() -> None:
+    client = ScriptedClient(answer_with(first_choices))  # every proposal identical
+    plan = planner(client).plan([], [], np.random.default_rng(0))
+    assert [s.source for s in plan][:2] == ["default", "warmstart"]
+    assert all(s.initial for s in plan) and len(plan) == 5
+    keys = {config_key(SPACE, s.config) for s in plan}
+    assert len(keys) == 5, "duplicates must be replaced"
+    assert all(SPACE.contains(s.config) for s in plan)
+    assert plan[1].rationale == "warmstart rationale"
+    assert client.calls[0]["purpose"] == "warmstart"
+
+
+def test_warm_start_schema_quantizes_numbers_for_weak_models() -> None:
+    client = ScriptedClient(answer_with(first_choices))
+    planner(client).plan([], [], np.random.default_rng(0))
+    config_schema = client.calls[0]["schema"]["properties"]["config_1"]["properties"]
+    assert config_schema["lr"]["enum"][0] == 1e-4 and config_schema["lr"]["enum"][-1] == 1.0
+    assert config_schema["kind"]["enum"] == ["a", "b", "c"]
+
+
+def test_invalid_warm_start_proposals_are_replaced_and_reported() -> None:
+    client = ScriptedClient(answer_with(lambda spec: {"lr": 569, "depth": 3, "kind": "zzz"}))
+    plan = planner(client).plan([], [], np.random.default_rng(0))
+    assert [s.source for s in plan] == ["default"] + ["quasi_random"] * 4
+    assert all(SPACE.contains(s.config) for s in plan)
+    assert "invalid" in (plan[1].fallback or "")
+    assert plan[1].rejected == [] and client.calls  # the LLM was asked
+
+
+def test_llm_failure_during_warm_start_falls_back_and_says_so() -> None:
+    client = ScriptedClient(lambda *a: LLMTimeoutError("too slow"))
+    plan = planner(client).plan([], [], np.random.default_rng(0))
+    assert len(plan) == 5 and "LLMTimeoutError" in (plan[1].fallback or "")
+
+
+def test_off_mode_never_calls_the_llm() -> None:
+    client = ScriptedClient(answer_with(first_choices))
+    p = planner(client, mode="off")
+    hist = history_of(random_configs(8))
+    p.plan([], [], np.random.default_rng(0))
+    step = p.plan(hist, [], np.random.default_rng(0))
+    assert client.calls == []
+    assert step[0].source == "statistical" and step[0].stat_pred is not None
+
+
+def test_target_conditioning_is_in_the_prompt() -> None:
+    client = ScriptedClient(answer_with(lambda spec: {"lr": 0.01, "depth": 6, "kind": "b"}))
+    hist = history_of(random_configs(8))
+    best = max(o.score for o in hist)
+    step = planner(client).plan(hist, [], np.random.default_rng(0))
+    propose = next(c for c in client.calls if c["purpose"] == "propose")
+    prompt = propose["messages"][1].content
+    assert step[0].target is not None and step[0].target > best
+    assert f"reach a roc_auc of {step[0].target:.4g}" in prompt
+    assert "Best so far" in prompt
+
+
+def test_llm_proposal_wins_when_good_and_explains_itself() -> None:
+    optimum = {"lr": 0.01, "depth": 6, "kind": "b"}
+    client = ScriptedClient(answer_with(lambda spec: optimum))
+    hist = history_of(random_configs(8))
+    # the surrogate answer (0.5 everywhere) is not informative; the GP still ranks
+    step = planner(client).plan(hist, [], np.random.default_rng(0))
+    sources = {s.source for s in step}
+    assert "llm" in sources
+    llm_s = next(s for s in step if s.source == "llm")
+    assert llm_s.config == optimum and llm_s.rationale == "propose rationale"
+    assert llm_s.llm_pred == pytest.approx(0.5) and llm_s.stat_pred is not None
+
+
+def test_fallback_when_llm_returns_garbage_mid_search() -> None:
+    client = ScriptedClient(lambda *a: LLMTimeoutError("stalled"))
+    hist = history_of(random_configs(8))
+    step = planner(client).plan(hist, [], np.random.default_rng(0))
+    assert step[0].source == "statistical"
+    assert "LLMTimeoutError" in (step[0].fallback or "")
+
+
+def test_trust_drops_to_zero_for_a_misleading_llm_and_grows_for_a_good_one() -> None:
+    configs = random_configs(12)
+    truth = [objective(c) for c in configs]
+    inverted = history_of(configs, preds=[-t for t in truth])
+    accurate = history_of(configs, preds=[t + 0.01 for t in truth])
+    assert llm_weight(inverted).weight == 0.0
+    good = llm_weight(accurate)
+    assert good.weight > 0.25 and good.llm_rank_corr == pytest.approx(1.0)
+    assert llm_weight(history_of(configs[:2], preds=truth[:2])).weight == 0.25  # prior
+
+
+def test_prompt_stays_bounded_at_1000_trials() -> None:
+    client = ScriptedClient(answer_with(lambda spec: {"lr": 0.01, "depth": 6, "kind": "b"}))
+    hist = history_of(random_configs(1000, seed=3))
+    planner(client).plan(hist, [], np.random.default_rng(0))
+    for call in client.calls:
+        text = " ".join(m.content for m in call["messages"])
+        assert len(text) < 6000, "prompt must stay a few thousand tokens"
+        assert "16 of 1000 shown" in text
+
+
+def test_examples_include_the_best_and_are_shuffled() -> None:
+    hist = history_of(random_configs(100))
+    best = max(hist, key=lambda o: o.utility)
+    a = select_examples(SPACE, hist, 16, np.random.default_rng(1))
+    b = select_examples(SPACE, hist, 16, np.random.default_rng(2))
+    assert best in a and len(a) == 16
+    assert {o.number for o in a} == {o.number for o in b}
+    assert [o.number for o in a] != [o.number for o in b]
+
+
+def test_pending_configs_are_not_suggested_again() -> None:
+    p = planner(None, mode="off")
+    hist = history_of(random_configs(8))
+    first = p.plan(hist, [], np.random.default_rng(0))[0]
+    second = p.plan(hist, [first.config], np.random.default_rng(0))[0]
+    assert config_key(SPACE, first.config) != config_key(SPACE, second.config)

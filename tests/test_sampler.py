@@ -1,0 +1,165 @@
+"""LLAMBOSampler inside Optuna: the generic sampler behaviours, plus our own guarantees
+(explanations on trials, distinct candidates in parallel, pickling, determinism)."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import optuna
+import pytest
+from optuna.testing.pytest_samplers import (
+    BasicSamplerTestCase,
+    MultiObjectiveSamplerTestCase,
+    RelativeSamplerTestCase,
+)
+from optuna.trial import TrialState
+
+from assistant.sampler import SUGGESTION_ATTR, LLAMBOSampler
+from assistant.space import FloatParam, IntParam, SearchSpace
+from tests.engine.scripted_client import ScriptedClient
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _answer(purpose: str, _messages: Any, schema: dict[str, Any] | None) -> dict[str, Any]:
+    assert schema is not None
+    props = schema["properties"]
+    if purpose == "surrogate":
+        return {k: 0.1 * i for i, k in enumerate(props)}
+    out: dict[str, Any] = {"rationale": "scripted"}
+    for i, (key, spec) in enumerate(props.items()):
+        if key.startswith("config_"):
+            out[key] = {
+                name: sub["enum"][(i * 3 + j) % len(sub["enum"])]
+                for j, (name, sub) in enumerate(spec["properties"].items())
+            }
+    return out
+
+
+class TestOffMode(BasicSamplerTestCase, RelativeSamplerTestCase, MultiObjectiveSamplerTestCase):
+    @pytest.fixture
+    def sampler(self) -> Callable[[], optuna.samplers.BaseSampler]:
+        return lambda: LLAMBOSampler(mode="off", seed=1)
+
+
+class TestFullModeWithScriptedLLM(BasicSamplerTestCase, RelativeSamplerTestCase):
+    @pytest.fixture
+    def sampler(self) -> Callable[[], optuna.samplers.BaseSampler]:
+        return lambda: LLAMBOSampler(ScriptedClient(_answer), mode="full", seed=1)
+
+
+SPACE = SearchSpace.of(
+    FloatParam(name="x", low=-5, high=5), IntParam(name="n", low=1, high=64, log=True)
+)
+
+
+def objective(trial: optuna.Trial) -> float:
+    return (trial.suggest_float("x", -5, 5) - 1) ** 2 + abs(
+        np.log2(trial.suggest_int("n", 1, 64, log=True)) - 3
+    )
+
+
+def test_every_trial_carries_its_explanation() -> None:
+    client = ScriptedClient(_answer)
+    seen = []
+    sampler = LLAMBOSampler(
+        client,
+        search_space=SPACE,
+        seed=0,
+        on_suggestion=lambda t, s: seen.append((t.number, s.source)),
+    )
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=10)
+    attrs = [t.user_attrs[SUGGESTION_ATTR] for t in study.trials]
+    assert [a["source"] for a in attrs[:1]] == ["warmstart"]
+    assert {a["source"] for a in attrs[5:]} <= {"llm", "statistical"}
+    for a in attrs[5:]:
+        assert a["stat_pred"] is not None and a["acquisition"] is not None
+        assert a["rationale"]
+    assert [n for n, _ in seen] == list(range(10))
+    assert {c["purpose"] for c in client.calls} == {"warmstart", "propose", "surrogate"}
+
+
+def test_distinct_candidates_with_two_workers() -> None:
+    sampler = LLAMBOSampler(ScriptedClient(_answer), search_space=SPACE, seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=16, n_jobs=2)
+    configs = [tuple(sorted(t.params.items())) for t in study.trials]
+    assert len(set(configs)) == len(configs) == 16
+
+
+@pytest.mark.parametrize("pipeline", [True, False])
+def test_same_seed_same_sequence(pipeline: bool) -> None:
+    def run() -> list[dict[str, Any]]:
+        sampler = LLAMBOSampler(
+            ScriptedClient(_answer), search_space=SPACE, seed=7, pipeline=pipeline
+        )
+        study = optuna.create_study(sampler=sampler)
+        study.optimize(objective, n_trials=9)
+        return [t.params for t in study.trials]
+
+    assert run() == run()
+
+
+def test_failed_and_pruned_trials_in_history() -> None:
+    sampler = LLAMBOSampler(mode="off", search_space=SPACE, seed=0)
+    study = optuna.create_study(sampler=sampler)
+
+    def flaky(trial: optuna.Trial) -> float:
+        value = objective(trial)
+        if trial.number % 3 == 1:
+            raise optuna.TrialPruned()
+        if trial.number % 3 == 2:
+            return float("nan")
+        return value
+
+    study.optimize(flaky, n_trials=12, catch=())
+    states = {t.state for t in study.trials}
+    assert states == {TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL}
+    assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 12
+
+
+def test_enqueued_trials_are_respected() -> None:
+    study = optuna.create_study(sampler=LLAMBOSampler(mode="off", search_space=SPACE, seed=0))
+    study.enqueue_trial({"x": 4.5, "n": 2})
+    study.optimize(objective, n_trials=3)
+    assert study.trials[0].params == {"x": 4.5, "n": 2}
+
+
+def test_conditional_parameters_fall_back_to_independent_sampling() -> None:
+    study = optuna.create_study(sampler=LLAMBOSampler(mode="off", seed=0))
+
+    def conditional(trial: optuna.Trial) -> float:
+        kind = trial.suggest_categorical("kind", ["a", "b"])
+        if kind == "a":
+            return trial.suggest_float("a", 0, 1)
+        return trial.suggest_int("b", 0, 10) / 10
+
+    study.optimize(conditional, n_trials=15)
+    assert len(study.trials) == 15
+    assert {t.params["kind"] for t in study.trials} == {"a", "b"}
+
+
+def test_multi_objective_uses_the_statistical_path() -> None:
+    client = ScriptedClient(_answer)
+    study = optuna.create_study(
+        directions=["minimize", "minimize"], sampler=LLAMBOSampler(client, seed=0)
+    )
+    study.optimize(lambda t: (t.suggest_float("x", 0, 1), 1 - t.params["x"] ** 2), n_trials=8)
+    assert len(study.best_trials) >= 1
+    assert client.calls == []
+
+
+def test_study_with_sampler_pickles() -> None:
+    sampler = LLAMBOSampler(ScriptedClient(_answer), search_space=SPACE, seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=6)
+    clone = pickle.loads(pickle.dumps(study))
+    assert isinstance(clone.sampler, LLAMBOSampler)
+    assert clone.sampler.space == SPACE and clone.sampler.seed == 0
+    clone.sampler.options = clone.sampler.options.model_copy(update={"mode": "off"})
+    clone.optimize(objective, n_trials=2)
+    assert len(clone.trials) == 8
