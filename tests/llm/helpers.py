@@ -1,0 +1,25 @@
+"""Shared helpers for the LLM adapter tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.llm import LLMConfig, ScriptedLLMServer
+
+# Small enough that a test's worst case stays around a second.
+FAST = {"timeout_s": 2.0, "max_retries": 2, "output_retries": 2, "backoff_s": 0.01}
+
+CHOICE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "model": {"type": "string", "enum": ["random_forest", "xgboost"]},
+        "learning_rate": {"type": "number", "minimum": 0.0001, "maximum": 1.0},
+    },
+    "required": ["model", "learning_rate"],
+}
+GOOD_ANSWER = {"model": "xgboost", "learning_rate": 0.1}
+
+
+def fast_config(server: ScriptedLLMServer, **overrides: Any) -> LLMConfig:
+    """A config for ``server`` with tiny timeouts and backoffs."""
+    return LLMConfig(base_url=server.base_url, model="test-model", **(FAST | overrides))
