@@ -197,6 +197,23 @@ class LLAMBOSampler(BaseSampler):
             self._pending.pop(trial.number, None)
         self._independent.after_trial(study, trial, state, values)
 
+    def close(self) -> None:
+        """Wait for a suggestion being prepared in the background, then release the thread.
+
+        A study's last trial leaves one prepared step behind; waiting for it keeps the
+        record of LLM calls complete (and replayable) before the caller reads it.
+        """
+        with self._lock:
+            future, self._future = self._future, None
+            if future is not None:
+                try:
+                    self._queue, self._queue_basis = future.result()
+                except Exception:  # already recorded by the planner's fallback path
+                    logger.exception("background planning failed")
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+                self._executor = None
+
     # -- the queue of suggestions --------------------------------------------------------
     def _next_suggestion(self, study: Study, trial: FrozenTrial, space: SearchSpace) -> Suggestion:
         history = self._history(study, space, exclude=trial.number)
