@@ -314,14 +314,14 @@ class LLAMBOSampler(BaseSampler):
             ):
                 continue  # a trial from a different (dynamic) range
             attrs = t.user_attrs.get(SUGGESTION_ATTR) or {}
-            complete = t.state == TrialState.COMPLETE and t.value is not None
+            score = _observed_score(t)
             out.append(
                 Observation(
                     number=t.number,
                     config=config,
-                    score=t.value if complete else None,
-                    utility=sign * t.value if complete and t.value is not None else None,
-                    failed=not complete,
+                    score=score,
+                    utility=sign * score if score is not None else None,
+                    failed=score is None,
                     llm_pred=_signed(sign, attrs.get("llm_pred")),
                     stat_pred=_signed(sign, attrs.get("stat_pred")),
                 )
@@ -340,6 +340,17 @@ class LLAMBOSampler(BaseSampler):
             ):
                 configs.append({n: t.params[n] for n in space.names})
         return configs
+
+
+def _observed_score(trial: FrozenTrial) -> float | None:
+    """A finished trial's score: its value, or for a pruned trial its last reported value
+    (a fair, slightly pessimistic estimate); ``None`` for failures."""
+    if trial.state == TrialState.COMPLETE and trial.value is not None:
+        return float(trial.value)
+    if trial.state == TrialState.PRUNED and trial.intermediate_values:
+        last = trial.intermediate_values[max(trial.intermediate_values)]
+        return float(last) if np.isfinite(last) else None
+    return None
 
 
 def _signed(sign: float, value: Any) -> float | None:

@@ -102,9 +102,15 @@ class LLMAdvisor:
             "additionalProperties": False,
         }
 
-    def _examples(
+    def examples(
         self, history: Sequence[Observation], rng: np.random.Generator
     ) -> list[dict[str, Any]]:
+        """The few-shot examples for one step, in shuffled order.
+
+        A step's calls should share one list: identical prompt prefixes let llama.cpp (and
+        hosted endpoints with prompt caching) skip re-reading them, which is most of a small
+        model's latency. The order still changes from step to step.
+        """
         shown = select_examples(self.space, history, self.max_examples, rng)
         return [{"text": self.space.format_config(o.config), "score": o.score} for o in shown]
 
@@ -153,14 +159,19 @@ class LLMAdvisor:
         return self._parse_proposal(answer, n)
 
     def propose(
-        self, history: Sequence[Observation], target: float, n: int, rng: np.random.Generator
+        self,
+        history: Sequence[Observation],
+        target: float,
+        n: int,
+        rng: np.random.Generator,
+        examples: list[dict[str, Any]] | None = None,
     ) -> Proposal:
         """``n`` configurations expected to reach ``target`` (a score in the metric's units)."""
         done = completed(history)
         best = max(done, key=lambda o: o.utility or 0.0)
         messages = self._messages(
             "propose.j2",
-            examples=self._examples(history, rng),
+            examples=examples if examples is not None else self.examples(history, rng),
             shown=min(len(done), self.max_examples),
             total=len(done),
             best=best.score,
@@ -178,12 +189,14 @@ class LLMAdvisor:
         candidates: Sequence[Mapping[str, Any]],
         rng: np.random.Generator,
         n_samples: int = 2,
+        examples: list[dict[str, Any]] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Predicted utility mean and spread for each candidate (LLM as surrogate).
 
-        Each of ``n_samples`` calls sees the examples in a different order; the spread of
-        the answers is the uncertainty. Answers are clipped to a plausible band around the
-        observed scores, so one absurd number cannot dominate.
+        ``n_samples`` answers are sampled (each with its own seed); their spread is the
+        uncertainty. The examples keep the step's shuffled order, so the prompt prefix is
+        shared with the step's proposal call. Answers are clipped to a plausible band around
+        the observed scores, so one absurd number cannot dominate.
         """
         done = completed(history)
         scores = np.array([o.score for o in done], dtype=float)
@@ -200,15 +213,15 @@ class LLMAdvisor:
             {"key": k, "text": self.space.format_config(c)}
             for k, c in zip(keys, candidates, strict=True)
         ]
+        messages = self._messages(
+            "surrogate.j2",
+            examples=examples if examples is not None else self.examples(history, rng),
+            shown=min(len(done), self.max_examples),
+            total=len(done),
+            candidates=listed,
+        )
         samples = []
         for _ in range(max(1, n_samples)):
-            messages = self._messages(
-                "surrogate.j2",
-                examples=self._examples(history, rng),
-                shown=min(len(done), self.max_examples),
-                total=len(done),
-                candidates=listed,
-            )
             answer = self._call(messages, schema, "surrogate", rng, 24 + 12 * len(keys))
             row = []
             for k in keys:

@@ -201,12 +201,19 @@ class Planner:
         proposal = Proposal()
         fallback: str | None = None
         target: float | None = None
+        examples = (
+            self.advisor.examples(history, rng)
+            if self.advisor is not None and opts.mode == "full"
+            else None
+        )
         if self.advisor is not None and opts.mode == "full":
             spread = float(np.std(values)) or abs(best_u) * 0.01 or 1e-3
             target_u = best_u + opts.target_alpha * spread
             target = self.sign * target_u
             try:
-                proposal = self.advisor.propose(history, target, opts.n_llm_candidates, rng)
+                proposal = self.advisor.propose(
+                    history, target, opts.n_llm_candidates, rng, examples
+                )
                 llm_pool = unique_new(self.space, proposal.configs, seen)
                 if not llm_pool:
                     fallback = "the LLM proposed no new valid configuration"
@@ -229,7 +236,7 @@ class Planner:
             shortlist = list(range(len(llm_pool))) + [int(i) for i in stat_order[: opts.shortlist]]
             try:
                 mean_l, std_l = self.advisor.score(
-                    history, [pool[i] for i in shortlist], rng, opts.n_surrogate_samples
+                    history, [pool[i] for i in shortlist], rng, opts.n_surrogate_samples, examples
                 )
                 weight = llm_weight(history, prior=opts.llm_prior_weight).weight
                 for j, i in enumerate(shortlist):

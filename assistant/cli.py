@@ -1,0 +1,264 @@
+"""The ``automl-assistant`` command line.
+
+Every command that reports something takes ``--json`` and then prints exactly one JSON
+object on stdout; progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from assistant.errors import AssistantError
+
+logger = logging.getLogger(__name__)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--storage",
+        default=None,
+        help="database URL (default: $ASSISTANT_STORAGE or ./automl-assistant.db)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="automl-assistant",
+        description="LLM-assisted hyperparameter tuning on Optuna.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="tune a model on a built-in dataset with the embedded LLM")
+    _add_common(demo)
+    demo.add_argument("--trials", type=int, default=20, help="number of trials (default 20)")
+    demo.add_argument("--mode", choices=["full", "warmstart", "off"], default="full")
+    demo.add_argument("--tool", default="random_forest", help="model family to tune")
+    demo.add_argument("--seed", type=int, default=0)
+
+    tune = sub.add_parser("tune", help="tune a model on a CSV or Parquet file")
+    _add_common(tune)
+    tune.add_argument("--data", required=True, help="CSV or Parquet file")
+    tune.add_argument("--target", required=True, help="target column")
+    tune.add_argument("--model", default="random_forest", help="tool name (see `tools`)")
+    tune.add_argument("--metric", default=None)
+    tune.add_argument("--trials", type=int, default=20)
+    tune.add_argument("--mode", choices=["full", "warmstart", "off"], default="full")
+    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--folds", type=int, default=5)
+    tune.add_argument("--n-jobs", type=int, default=1)
+    tune.add_argument("--notes", default="", help="free text the LLM reads")
+    tune.add_argument("--name", default=None, help="session name")
+
+    sessions = sub.add_parser("sessions", help="list sessions in the store")
+    _add_common(sessions)
+
+    show = sub.add_parser("show", help="show one session")
+    _add_common(show)
+    show.add_argument("session_id")
+
+    tools = sub.add_parser("tools", help="list the training tools")
+    _add_common(tools)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not args.verbose:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+    handler = _COMMANDS[args.command]
+    try:
+        payload, text = handler(args)
+    except AssistantError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"error": str(exc), "type": type(exc).__name__}))
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(payload, default=str))
+    else:
+        print(text)
+    return 0
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+def _store(args: argparse.Namespace) -> Any:
+    from assistant.store import Store
+
+    return Store(args.storage)
+
+
+def _progress(total: int, quiet: bool) -> Any:
+    from assistant.progress import TerminalProgress
+
+    return TerminalProgress(total, enabled=not quiet)
+
+
+def _run_session(session: Any, args: argparse.Namespace, n_jobs: int = 1) -> dict[str, Any]:
+    progress = _progress(session.spec.n_trials, quiet=args.json)
+    with progress:
+        result = session.run(n_jobs=n_jobs, callbacks=[progress.callback])
+    return result.model_dump(mode="json")
+
+
+def cmd_demo(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from sklearn.datasets import load_breast_cancer
+
+    from assistant.session import TuningSession
+    from assistant.tools import Dataset
+
+    bunch = load_breast_cancer()
+    data = Dataset.from_arrays(
+        bunch.data,
+        bunch.target,
+        "classification",
+        feature_names=list(bunch.feature_names),
+        name="breast cancer (scikit-learn)",
+    )
+    store = _store(args)
+    session = TuningSession.create(
+        data,
+        tool=args.tool,
+        store=store,
+        metric="roc_auc",
+        n_trials=args.trials,
+        n_folds=3,
+        seed=args.seed,
+        mode=args.mode,
+        name=f"demo: {args.tool} on breast cancer",
+        notes="Demo session: tumour diagnosis from 30 cell-nucleus measurements.",
+    )
+    payload = _run_session(session, args)
+    payload["storage"] = store.display_url
+    payload["llm"] = session.spec.llm.get("model") or "embedded"
+    return payload, _summary(session, payload, store)
+
+
+def cmd_tune(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from assistant.session import TuningSession
+    from assistant.tabular import read_table
+    from assistant.tools import Dataset
+
+    frame = read_table(args.data)
+    data = Dataset.from_frame(frame, args.target, name=str(args.data))
+    store = _store(args)
+    session = TuningSession.create(
+        data,
+        tool=args.model,
+        store=store,
+        metric=args.metric,
+        n_trials=args.trials,
+        n_folds=args.folds,
+        seed=args.seed,
+        mode=args.mode,
+        notes=args.notes,
+        name=args.name,
+    )
+    payload = _run_session(session, args, n_jobs=args.n_jobs)
+    payload["storage"] = store.display_url
+    return payload, _summary(session, payload, store)
+
+
+def cmd_sessions(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    store = _store(args)
+    rows = [
+        {
+            "id": s.id,
+            "name": s.name,
+            "status": s.status,
+            "created_at": s.created_at.isoformat(),
+            "tool": s.spec.get("tool"),
+            "metric": s.spec.get("metric"),
+            "best_cv_score": (s.result or {}).get("best_cv_score"),
+        }
+        for s in store.list_sessions()
+    ]
+    lines = [f"{r['id']}  {r['status']:<9} {r['name']}  best={r['best_cv_score']}" for r in rows]
+    return {"sessions": rows}, "\n".join(lines) or "no sessions"
+
+
+def cmd_show(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from assistant.session import TuningSession
+
+    store = _store(args)
+    session = TuningSession.open(args.session_id, store)
+    record = store.get_session(session.id)
+    trials = [
+        {
+            "number": t.number,
+            "state": t.state.name,
+            "value": t.value,
+            "params": t.params,
+            "source": (t.user_attrs.get("assistant_suggestion") or {}).get("source"),
+        }
+        for t in session.study.trials
+    ]
+    payload = {
+        "id": session.id,
+        "name": session.name,
+        "status": record.status,
+        "spec": session.spec.model_dump(mode="json"),
+        "result": record.result,
+        "trials": trials,
+    }
+    lines = [f"{session.id}  {session.name}  [{record.status}]"]
+    lines += [
+        f"  #{t['number']:<3} {t['state']:<8} {t['value']!s:<22} "
+        f"{t['source'] or '':<12} {t['params']}"
+        for t in trials
+    ]
+    return payload, "\n".join(lines)
+
+
+def cmd_tools(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from assistant.tools import list_tools
+
+    rows = [{"name": t.name, "family": t.family, "tasks": sorted(t.tasks)} for t in list_tools()]
+    return {"tools": rows}, "\n".join(f"{r['name']:<24} {r['family']}" for r in rows)
+
+
+def _summary(session: Any, payload: dict[str, Any], store: Any) -> str:
+    lines = [
+        f"Session {session.id} ({payload['status']}): {payload['n_complete']} trials complete,"
+        f" {payload['n_failed']} failed, {payload['n_pruned']} pruned."
+    ]
+    if payload.get("best_config"):
+        lines.append(f"Best configuration: {json.dumps(payload['best_config'])}")
+        lines.append(f"Cross-validated {session.spec.metric}: {payload['best_cv_score']:.4f}")
+    final = payload.get("final")
+    if final:
+        lines.append(
+            f"Held-out {final['metric']}: {final['test_score']:.4f} "
+            f"(95% CI {final['ci_low']:.4f}–{final['ci_high']:.4f}, n={final['n_test']})"
+        )
+    lines.append(
+        f"LLM calls recorded: {payload['n_llm_calls']}; fallbacks: {payload['n_fallbacks']}"
+    )
+    lines.append(f"Inspect it: automl-assistant show {session.id} --storage {store.display_url}")
+    return "\n".join(lines)
+
+
+_COMMANDS = {
+    "demo": cmd_demo,
+    "tune": cmd_tune,
+    "sessions": cmd_sessions,
+    "show": cmd_show,
+    "tools": cmd_tools,
+}

@@ -1,0 +1,497 @@
+"""Tuning sessions: a problem, a tool, an Optuna study and the store, driven to the end.
+
+A :class:`TuningSession` is what every face drives. It creates the study in the store,
+keeps a copy of the data beside it (so a session can be resumed, replayed or joined from
+another process with nothing but its id), asks the :class:`~assistant.LLAMBOSampler` for
+configurations, runs trials through the tool runner, writes every step as an event, and
+finally scores the best configuration once on a held-out split.
+
+Example:
+    >>> from sklearn.datasets import load_iris
+    >>> from assistant.session import TuningSession
+    >>> from assistant.store import Store
+    >>> from assistant.tools import Dataset
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> store = Store(f"sqlite:///{os.path.join(folder, 'demo.db')}")
+    >>> data = Dataset.from_arrays(*load_iris(return_X_y=True), name="iris")
+    >>> session = TuningSession.create(data, tool="knn", store=store, n_trials=4,
+    ...                                mode="off", isolation="inline", n_folds=3)
+    >>> result = session.run()
+    >>> result.n_complete
+    4
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant import events
+from assistant.context import ProblemContext
+from assistant.engine.planner import EngineOptions, Mode, Suggestion
+from assistant.errors import AssistantError, ToolError
+from assistant.sampler import SUGGESTION_ATTR, LLAMBOSampler
+from assistant.store import EventRecord, Store
+
+logger = logging.getLogger(__name__)
+
+DATA_DIR_ENV = "ASSISTANT_DATA_DIR"
+Isolation = Literal["process", "inline"]
+
+
+class SessionSpec(BaseModel):
+    """Everything needed to run or resume a session, as stored (no secrets, no data)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tool: str
+    task: Literal["classification", "regression"]
+    metric: str
+    direction: Literal["minimize", "maximize"]
+    n_trials: int = Field(ge=1)
+    n_folds: int = Field(5, ge=2)
+    seed: int = 0
+    test_size: float = Field(0.2, gt=0.0, lt=1.0)
+    mode: Mode = "full"
+    options: dict[str, Any] = Field(default_factory=dict)
+    llm: dict[str, Any] = Field(default_factory=dict)
+    context: dict[str, Any] = Field(default_factory=dict)
+    data_dir: str
+    isolation: Isolation = "process"
+    trial_timeout_s: float | None = None
+
+
+class FinalEvaluation(BaseModel):
+    """The best configuration refitted on the whole training split and scored once on the
+    held-out split, with a bootstrap 95% interval."""
+
+    config: dict[str, Any]
+    metric: str
+    cv_score: float
+    test_score: float
+    ci_low: float
+    ci_high: float
+    n_test: int
+    test_seed: int
+
+
+class SessionResult(BaseModel):
+    """What a finished (or stopped) run produced."""
+
+    session_id: str
+    status: str
+    n_complete: int
+    n_failed: int
+    n_pruned: int
+    best_config: dict[str, Any] | None = None
+    best_cv_score: float | None = None
+    final: FinalEvaluation | None = None
+    n_llm_calls: int = 0
+    n_fallbacks: int = 0
+
+
+def default_data_dir(store: Store) -> Path:
+    """Where sessions keep their data: ``$ASSISTANT_DATA_DIR``, else beside a SQLite file,
+    else under the user's data folder."""
+    if os.environ.get(DATA_DIR_ENV):
+        return Path(os.environ[DATA_DIR_ENV])
+    if store.url.startswith("sqlite:///") and ":memory:" not in store.url:
+        db = Path(store.url.removeprefix("sqlite:///"))
+        return db.parent / f"{db.stem}-data"
+    return Path.home() / ".local" / "share" / "automl-assistant" / "data"
+
+
+class TuningSession:
+    """One tuning session in the store. Create it with :meth:`create`, reopen it with
+    :meth:`open`; :meth:`run` starts or resumes it."""
+
+    def __init__(self, store: Store, session_id: str) -> None:
+        self.store = store
+        self.id = session_id
+        record = store.get_session(session_id)
+        self.name = record.name
+        self.study_name = record.study_name
+        self.spec = SessionSpec.model_validate(record.spec)
+        self._stop = threading.Event()
+        self._last_action_id = 0
+
+    # -- creation ------------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        data: Any,
+        *,
+        tool: str,
+        store: Store | None = None,
+        metric: str | None = None,
+        n_trials: int = 20,
+        n_folds: int = 5,
+        seed: int = 0,
+        test_size: float = 0.2,
+        mode: Mode = "full",
+        options: EngineOptions | None = None,
+        llm: Any = None,
+        name: str | None = None,
+        notes: str = "",
+        isolation: Isolation = "process",
+        trial_timeout_s: float | None = None,
+        data_dir: str | Path | None = None,
+    ) -> TuningSession:
+        """Create a session (and its study) for ``data`` (a :class:`~assistant.tools.Dataset`)
+        and ``tool`` (a registered tool name). ``llm`` is an ``LLMConfig`` or ``None`` for the
+        configured default; only its public settings are stored."""
+        from assistant.llm.config import LLMConfig, resolve_llm_config
+        from assistant.tools import get_tool, resolve_metric
+        from assistant.tools.evaluation import split_holdout
+
+        store = store or Store()
+        tool_obj = get_tool(tool)
+        if not tool_obj.supports(data.task):
+            raise ToolError(f"tool {tool!r} does not support {data.task}")
+        resolved = resolve_metric(metric, data.task)
+        llm_config = llm if isinstance(llm, LLMConfig) else resolve_llm_config()
+        if llm_config.api_key_value():
+            store.add_secret(llm_config.api_key_value())
+        train, _test = split_holdout(data, test_size=test_size, seed=seed)
+        info = train.info()
+        context = ProblemContext(
+            task=f"{info.target_kind} {data.task} on {data.name}",
+            model=tool_obj.family,
+            metric=resolved.name,
+            direction=resolved.direction,
+            dataset=info,
+            notes=notes,
+        )
+        from assistant.store import new_session_id
+
+        session_id = new_session_id()
+        folder = Path(data_dir) if data_dir else default_data_dir(store) / session_id
+        data.save(folder)
+        spec = SessionSpec(
+            tool=tool_obj.name,
+            task=data.task,
+            metric=resolved.name,
+            direction=resolved.direction,
+            n_trials=n_trials,
+            n_folds=n_folds,
+            seed=seed,
+            test_size=test_size,
+            mode=mode,
+            options=(options or EngineOptions()).model_dump(mode="json"),
+            llm=llm_config.to_public_dict(),
+            context=context.model_dump(mode="json"),
+            data_dir=str(folder.resolve()),
+            isolation=isolation,
+            trial_timeout_s=trial_timeout_s,
+        )
+        study_name = f"assistant-{session_id}"
+        optuna.create_study(
+            study_name=study_name, storage=store.optuna_storage, direction=resolved.direction
+        )
+        store.create_session(
+            name=name or f"{tool_obj.name} on {data.name}",
+            study_name=study_name,
+            spec=spec.model_dump(mode="json"),
+            session_id=session_id,
+        )
+        store.append_event(
+            session_id, events.SESSION_CREATED, {"spec": spec.model_dump(mode="json")}
+        )
+        return cls(store, session_id)
+
+    @classmethod
+    def open(cls, session_id: str, store: Store | None = None) -> TuningSession:
+        """Reopen a session from the store by id."""
+        return cls(store or Store(), session_id)
+
+    # -- reading -------------------------------------------------------------------------
+    @property
+    def study(self) -> optuna.Study:
+        """The session's Optuna study (loaded from the store)."""
+        return optuna.load_study(
+            study_name=self.study_name,
+            storage=self.store.optuna_storage,
+            # Folds are steps: never judge a trial on its first fold alone.
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1),
+        )
+
+    @property
+    def context(self) -> ProblemContext:
+        return ProblemContext.model_validate(self.spec.context)
+
+    def events(self, after_id: int = 0) -> list[EventRecord]:
+        """The session's events after ``after_id``."""
+        return self.store.events(self.id, after_id=after_id)
+
+    def load_data(self) -> tuple[Any, Any]:
+        """The (train, test) datasets of this session, from its saved copy."""
+        from assistant.tools import Dataset
+        from assistant.tools.evaluation import split_holdout
+
+        data = Dataset.load(self.spec.data_dir)
+        return split_holdout(data, test_size=self.spec.test_size, seed=self.spec.seed)
+
+    # -- control ---------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask a running session to stop after the trials in flight (from any process)."""
+        self.store.append_event(self.id, events.USER_ACTION, {"action": "stop"})
+        self._stop.set()
+
+    def _stop_requested(self) -> bool:
+        if self._stop.is_set():
+            return True
+        for event in self.store.events(
+            self.id, after_id=self._last_action_id, kinds=[events.USER_ACTION]
+        ):
+            self._last_action_id = event.id
+            if event.payload.get("action") == "stop":
+                self._stop.set()
+        return self._stop.is_set()
+
+    # -- running ---------------------------------------------------------------------------
+    def run(
+        self,
+        n_trials: int | None = None,
+        *,
+        n_jobs: int = 1,
+        llm_client: Any = None,
+        callbacks: Iterable[Callable[[optuna.Study, FrozenTrial], None]] = (),
+        final_evaluation: bool = True,
+    ) -> SessionResult:
+        """Run (or resume) until the session has ``n_trials`` finished trials (the spec's
+        number by default), the user stops it, or it fails.
+
+        ``llm_client`` replaces the configured LLM (for example a replay client); calls
+        are recorded either way unless it is a replay client.
+        """
+        from assistant.tools import get_tool
+        from assistant.tools.runner import TrialRunner
+
+        target = n_trials or self.spec.n_trials
+        study = self.study
+        self._abandon_orphans(study)
+        finished = _count(study, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+        remaining = max(0, target - finished)
+        self._stop.clear()
+        self._last_action_id = self._latest_event_id()
+        self.store.update_session(self.id, status="running")
+        self.store.append_event(
+            self.id,
+            events.SESSION_STARTED,
+            {"resumed": finished > 0, "finished": finished, "remaining": remaining},
+        )
+        tool = get_tool(self.spec.tool)
+        train, _test = self.load_data()
+        space = tool.search_space(self.spec.task)
+        sampler = LLAMBOSampler(
+            self._llm(llm_client) if self.spec.mode != "off" else None,
+            self.context,
+            search_space=space,
+            default_config=tool.default_config(self.spec.task),
+            seed=self.spec.seed,
+            mode=self.spec.mode,
+            options=EngineOptions.model_validate(self.spec.options),
+            on_suggestion=self._on_suggestion,
+        )
+        study.sampler = sampler
+        try:
+            with TrialRunner(
+                tool,
+                train,
+                self.spec.metric,
+                n_folds=self.spec.n_folds,
+                timeout_s=self.spec.trial_timeout_s,
+                isolation=self.spec.isolation,
+                max_workers=n_jobs,
+            ) as runner:
+
+                def objective(trial: optuna.Trial) -> float:
+                    config = {p.name: _suggest(trial, p) for p in space}
+                    self.store.append_event(
+                        self.id, events.TRIAL_STARTED, {"config": config}, trial_number=trial.number
+                    )
+                    outcome = runner.run(config, seed=self.spec.seed, trial=trial)
+                    payload = outcome.model_dump(mode="json")
+                    self.store.append_event(
+                        self.id, events.TRIAL_FINISHED, payload, trial_number=trial.number
+                    )
+                    if outcome.status == "pruned":
+                        raise optuna.TrialPruned(
+                            f"pruned at step {len(outcome.intermediate_values)}"
+                        )
+                    if outcome.status != "complete" or outcome.value is None:
+                        trial.set_user_attr("failure_reason", outcome.error or outcome.status)
+                        raise _TrialFailed(outcome.error or outcome.status)
+                    return float(outcome.value)
+
+                def stop_check(st: optuna.Study, _t: FrozenTrial) -> None:
+                    if self._stop_requested():
+                        st.stop()
+
+                if remaining > 0:
+                    study.optimize(
+                        objective,
+                        n_trials=remaining,
+                        n_jobs=n_jobs,
+                        catch=(_TrialFailed,),
+                        callbacks=[stop_check, *callbacks],
+                    )
+        except Exception as exc:
+            self.store.update_session(self.id, status="failed")
+            self.store.append_event(self.id, events.SESSION_FAILED, {"error": repr(exc)[:2000]})
+            raise
+        stopped = self._stop.is_set()
+        result = self._result(study, "stopped" if stopped else "finished")
+        if final_evaluation and result.best_config is not None and not stopped:
+            result = result.model_copy(update={"final": self.evaluate_best(study)})
+        self.store.update_session(
+            self.id, status=result.status, result=result.model_dump(mode="json")
+        )
+        self.store.append_event(
+            self.id,
+            events.SESSION_STOPPED if stopped else events.SESSION_FINISHED,
+            result.model_dump(mode="json"),
+        )
+        return result
+
+    def evaluate_best(self, study: optuna.Study | None = None) -> FinalEvaluation:
+        """Refit the best configuration on the training split and score it once on the
+        held-out split (seeded apart from tuning), recording the result."""
+        from assistant.tools import get_tool
+        from assistant.tools.evaluation import holdout_evaluate
+
+        study = study or self.study
+        best = study.best_trial
+        train, test = self.load_data()
+        tool = get_tool(self.spec.tool)
+        test_seed = self.spec.seed + 1_000_003
+        holdout = holdout_evaluate(
+            tool, train, test, dict(best.params), self.spec.metric, seed=test_seed
+        )
+        final = FinalEvaluation(
+            config=dict(best.params),
+            metric=self.spec.metric,
+            cv_score=float(best.value),
+            test_score=holdout.score,
+            ci_low=holdout.ci_low,
+            ci_high=holdout.ci_high,
+            n_test=holdout.n_test,
+            test_seed=test_seed,
+        )
+        self.store.append_event(self.id, events.FINAL_EVALUATION, final.model_dump(mode="json"))
+        return final
+
+    def result(self) -> SessionResult:
+        """The session's current result, from the store."""
+        record = self.store.get_session(self.id)
+        if record.result:
+            return SessionResult.model_validate(record.result)
+        return self._result(self.study, record.status)
+
+    # -- internals ---------------------------------------------------------------------------
+    def _llm(self, client: Any) -> Any:
+        from assistant.llm import RecordingClient, make_client
+        from assistant.llm.config import resolve_llm_config
+        from assistant.llm.replay import ReplayClient
+
+        if isinstance(client, ReplayClient):
+            return client
+        if client is None:
+            public = self.spec.llm
+            overrides = {
+                k: public[k]
+                for k in (
+                    "temperature",
+                    "timeout_s",
+                    "max_retries",
+                    "output_retries",
+                    "structured_output",
+                )
+                if k in public
+            }
+            if public.get("embedded"):
+                config = resolve_llm_config(embedded=True, **overrides)
+            else:
+                config = resolve_llm_config(
+                    public.get("base_url"), public.get("model"), **overrides
+                )
+            client = make_client(config)
+        return RecordingClient(client, self.store, self.id)
+
+    def _on_suggestion(self, trial: FrozenTrial, suggestion: Suggestion) -> None:
+        payload = suggestion.model_dump(mode="json")
+        self.store.append_event(self.id, events.SUGGESTION, payload, trial_number=trial.number)
+        if suggestion.fallback:
+            self.store.append_event(
+                self.id,
+                events.FALLBACK,
+                {"reason": suggestion.fallback, "source": suggestion.source},
+                trial_number=trial.number,
+            )
+
+    def _abandon_orphans(self, study: optuna.Study) -> None:
+        """Trials left RUNNING by a killed process are marked failed (never re-counted)."""
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            study._storage.set_trial_user_attr(
+                trial._trial_id, "failure_reason", "abandoned: the process running it stopped"
+            )
+            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            self.store.append_event(
+                self.id,
+                events.TRIAL_ABANDONED,
+                {"params": trial.params},
+                trial_number=trial.number,
+            )
+
+    def _latest_event_id(self) -> int:
+        existing = self.store.events(self.id, kinds=[events.USER_ACTION])
+        return existing[-1].id if existing else 0
+
+    def _result(self, study: optuna.Study, status: str) -> SessionResult:
+        complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        best = study.best_trial if complete else None
+        return SessionResult(
+            session_id=self.id,
+            status=status,
+            n_complete=len(complete),
+            n_failed=_count(study, TrialState.FAIL),
+            n_pruned=_count(study, TrialState.PRUNED),
+            best_config=dict(best.params) if best else None,
+            best_cv_score=float(best.value) if best and best.value is not None else None,
+            n_llm_calls=len(self.store.llm_calls(self.id)),
+            n_fallbacks=len(self.store.events(self.id, kinds=[events.FALLBACK])),
+        )
+
+
+class _TrialFailed(AssistantError):
+    """A trial failed cleanly (its reason is on the trial); the session goes on."""
+
+
+def _count(study: optuna.Study, *states: TrialState) -> int:
+    return len(study.get_trials(deepcopy=False, states=states))
+
+
+def _suggest(trial: optuna.Trial, param: Any) -> Any:
+    from assistant.space import CategoricalParam, FloatParam
+
+    if isinstance(param, CategoricalParam):
+        return trial.suggest_categorical(param.name, list(param.choices))
+    if isinstance(param, FloatParam):
+        return trial.suggest_float(
+            param.name, param.low, param.high, log=param.log, step=param.step
+        )
+    return trial.suggest_int(param.name, param.low, param.high, log=param.log, step=param.step)
+
+
+def suggestion_of(trial: FrozenTrial) -> dict[str, Any] | None:
+    """The engine's explanation stored on a trial, if any."""
+    return trial.user_attrs.get(SUGGESTION_ATTR)

@@ -1,0 +1,85 @@
+"""Dataset construction, files and splits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from assistant.tools import Dataset, kfold_indices
+from assistant.tools.data import holdout_indices, infer_task
+
+from assistant.errors import ToolError
+from tests.tools.tools_testkit import breast_cancer, diabetes
+
+
+def test_from_arrays_encodes_labels_and_infers_task() -> None:
+    data = Dataset.from_arrays(np.ones((4, 2)), ["b", "a", "b", "c"])
+    assert data.task == "classification"
+    assert data.classes == ("a", "b", "c")
+    assert data.y.tolist() == [1, 0, 1, 2]
+    assert data.n_classes == 3
+    assert data.feature_names == ("x0", "x1")
+
+
+def test_float_targets_are_regression_unless_few_integral_values() -> None:
+    assert infer_task(np.array([0.1, 2.5, 3.7])) == "regression"
+    assert infer_task(np.array([0.0, 1.0, 1.0, 0.0])) == "classification"
+    assert diabetes().task == "regression"
+
+
+def test_invalid_shapes_raise_tool_error() -> None:
+    with pytest.raises(ToolError, match="one value per row"):
+        Dataset.from_arrays(np.ones((3, 2)), [0, 1])
+    with pytest.raises(ToolError, match="feature names"):
+        Dataset.from_arrays(np.ones((2, 2)), [0, 1], feature_names=["only_one"])
+    with pytest.raises(ToolError, match="image_shape"):
+        Dataset.from_arrays(np.ones((2, 5)), [0, 1], image_shape=(1, 2, 2))
+
+
+def test_from_frame_marks_categorical_columns() -> None:
+    frame = pd.DataFrame(
+        {
+            "size": [1.0, 2.0, None, 4.0],
+            "colour": ["red", "blue", None, "red"],
+            "flag": [True, False, True, False],
+            "label": ["yes", "no", "yes", "no"],
+        }
+    )
+    data = Dataset.from_frame(frame, "label")
+    assert data.feature_names == ("size", "colour", "flag")
+    assert data.categorical is not None and data.categorical.tolist() == [False, True, False]
+    assert np.isnan(data.X[2, 0]) and np.isnan(data.X[2, 1])
+    assert data.classes == ("no", "yes")
+    info = data.info()
+    assert info.target_kind == "binary"
+    assert [f.kind for f in info.features] == ["numeric", "categorical", "numeric"]
+    assert info.class_balance == {"no": 0.5, "yes": 0.5}
+
+
+def test_save_and_load_memory_maps_the_arrays(tmp_path) -> None:
+    data = breast_cancer()
+    data.save(tmp_path)
+    loaded = Dataset.load(tmp_path)
+    assert isinstance(loaded.X, np.memmap) and isinstance(loaded.y, np.memmap)
+    assert not loaded.X.flags.writeable
+    np.testing.assert_array_equal(loaded.X, data.X)
+    assert loaded.classes == data.classes and loaded.task == data.task
+
+
+def test_kfold_is_stratified_seeded_and_covers_every_row() -> None:
+    data = breast_cancer()
+    folds = kfold_indices(data, 5, seed=3)
+    valid = np.concatenate([v for _, v in folds])
+    assert sorted(valid.tolist()) == list(range(data.n_rows))
+    share = data.y.mean()
+    assert all(abs(data.y[v].mean() - share) < 0.02 for _, v in folds)
+    again = kfold_indices(data, 5, seed=3)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again, strict=True))
+    with pytest.raises(ToolError, match="n_folds"):
+        kfold_indices(data, 1, seed=0)
+
+
+def test_holdout_indices_are_disjoint() -> None:
+    train, test = holdout_indices(diabetes(), 0.25, seed=0)
+    assert not set(train) & set(test)
+    assert len(train) + len(test) == diabetes().n_rows
