@@ -65,6 +65,47 @@ def build_parser() -> argparse.ArgumentParser:
 
     tools = sub.add_parser("tools", help="list the training tools")
     _add_common(tools)
+
+    replay = sub.add_parser("replay", help="replay a session from the store")
+    _add_common(replay)
+    replay.add_argument("session_id")
+    mode = replay.add_mutually_exclusive_group()
+    mode.add_argument("--step", action="store_true", help="walk the timeline one event at a time")
+    mode.add_argument(
+        "--reexecute",
+        action="store_true",
+        help="retrain the recorded configurations and compare the scores",
+    )
+    replay.add_argument(
+        "--tolerance",
+        type=float,
+        default=1e-6,
+        help="largest score difference that still counts as reproduced",
+    )
+
+    report = sub.add_parser("report", help="write a self-contained HTML report of a session")
+    _add_common(report)
+    report.add_argument("session_id")
+    report.add_argument("--html", required=True, help="output file")
+
+    resume = sub.add_parser("resume", help="resume a stopped or interrupted session")
+    _add_common(resume)
+    resume.add_argument("session_id")
+    resume.add_argument("--n-jobs", type=int, default=1)
+
+    stop = sub.add_parser("stop", help="ask a running session to stop after its current trials")
+    _add_common(stop)
+    stop.add_argument("session_id")
+
+    worker = sub.add_parser("worker", help="join a session from this machine and run its trials")
+    _add_common(worker)
+    worker.add_argument("--session", required=True, help="the session id to join")
+    worker.add_argument("--n-jobs", type=int, default=1)
+    worker.add_argument(
+        "--data-dir",
+        default=None,
+        help="where this machine sees the session's data (default: as recorded)",
+    )
     return parser
 
 
@@ -255,10 +296,90 @@ def _summary(session: Any, payload: dict[str, Any], store: Any) -> str:
     return "\n".join(lines)
 
 
+def cmd_replay(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    store = _store(args)
+    if args.reexecute:
+        from assistant.replay import reexecute_session
+
+        reexec = reexecute_session(store, args.session_id, tolerance=args.tolerance)
+        verdict = "reproduces" if reexec.reproduced else "does NOT reproduce"
+        return reexec.model_dump(mode="json"), (
+            f"Re-executed {reexec.compared} trials: the session {verdict} "
+            f"(largest difference {reexec.max_abs_diff:.3g}, tolerance {reexec.tolerance:g})."
+        )
+    if args.step:
+        from assistant.timeline import build_timeline
+
+        entries = build_timeline(store, args.session_id)
+        if args.json:
+            return {"timeline": [e.model_dump(mode="json") for e in entries]}, ""
+        interactive = sys.stdin.isatty()
+        for entry in entries:
+            print(f"[{entry.index:>4}] {entry.title}")
+            if interactive and input("  (Enter: next, q: quit) ").strip().lower() == "q":
+                break
+        return {}, f"{len(entries)} timeline entries."
+    from assistant.replay import replay_session
+
+    replay = replay_session(store, args.session_id)
+    if replay.reproduced:
+        text = (
+            f"Replayed {replay.n_replayed} trials and {replay.llm_calls_served} LLM calls from "
+            "the store (no LLM call, no training): every decision reproduced."
+        )
+    else:
+        d = replay.divergence
+        text = f"Replay diverged: {d.what if d else '?'} (trial {d.trial_number if d else '?'})"
+    return replay.model_dump(mode="json"), text
+
+
+def cmd_report(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from assistant.report import write_report
+
+    path = write_report(_store(args), args.session_id, args.html)
+    return {"report": str(path)}, f"Report written to {path}"
+
+
+def cmd_resume(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from assistant.session import TuningSession
+
+    store = _store(args)
+    session = TuningSession.open(args.session_id, store)
+    payload = _run_session(session, args, n_jobs=args.n_jobs)
+    return payload, _summary(session, payload, store)
+
+
+def cmd_stop(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from assistant.session import TuningSession
+
+    TuningSession.open(args.session_id, _store(args)).stop()
+    return {"session_id": args.session_id, "stop_requested": True}, "Stop requested."
+
+
+def cmd_worker(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from assistant.session import TuningSession
+
+    store = _store(args)
+    session = TuningSession.open(args.session, store)
+    if args.data_dir:
+        session.spec = session.spec.model_copy(update={"data_dir": args.data_dir})
+    result = session.run(n_jobs=args.n_jobs, worker=True)
+    payload = result.model_dump(mode="json")
+    return payload, (
+        f"Worker done: the session has {payload['n_complete']} complete trials "
+        f"({payload['n_failed']} failed, {payload['n_pruned']} pruned)."
+    )
+
+
 _COMMANDS = {
     "demo": cmd_demo,
     "tune": cmd_tune,
     "sessions": cmd_sessions,
     "show": cmd_show,
     "tools": cmd_tools,
+    "replay": cmd_replay,
+    "report": cmd_report,
+    "resume": cmd_resume,
+    "stop": cmd_stop,
+    "worker": cmd_worker,
 }

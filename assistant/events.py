@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 SESSION_CREATED: Final = "session_created"
+TOOL_CHOSEN: Final = "tool_chosen"  # model="auto": which family, and why
 SESSION_STARTED: Final = "session_started"  # a run began (first start or a resume)
 SESSION_FINISHED: Final = "session_finished"
 SESSION_STOPPED: Final = "session_stopped"
@@ -25,6 +26,7 @@ USER_ACTION: Final = "user_action"  # stop, accept, reject, edit: written by a f
 ALL: Final = frozenset(
     {
         SESSION_CREATED,
+        TOOL_CHOSEN,
         SESSION_STARTED,
         SESSION_FINISHED,
         SESSION_STOPPED,

@@ -114,6 +114,7 @@ class LLAMBOSampler(BaseSampler):
         self._intersection = IntersectionSearchSpace(include_pruned=True)
         self._independent = TPESampler(seed=self.seed)
         self._planners: dict[tuple[Any, ...], Planner] = {}
+        self.background_error: Exception | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = {
@@ -208,8 +209,9 @@ class LLAMBOSampler(BaseSampler):
             if future is not None:
                 try:
                     self._queue, self._queue_basis = future.result()
-                except Exception:  # already recorded by the planner's fallback path
-                    logger.exception("background planning failed")
+                except Exception as exc:  # nobody will ask for this step any more
+                    logger.warning("background planning failed: %s", exc)
+                    self.background_error = exc
             if self._executor is not None:
                 self._executor.shutdown(wait=True)
                 self._executor = None

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -78,8 +79,8 @@ class FinalEvaluation(BaseModel):
     metric: str
     cv_score: float
     test_score: float
-    ci_low: float
-    ci_high: float
+    ci_low: float | None
+    ci_high: float | None
     n_test: int
     test_seed: int
 
@@ -123,6 +124,7 @@ class TuningSession:
         self.spec = SessionSpec.model_validate(record.spec)
         self._stop = threading.Event()
         self._last_action_id = 0
+        self.best_model: Any = None
 
     # -- creation ------------------------------------------------------------------------
     @classmethod
@@ -150,19 +152,42 @@ class TuningSession:
         and ``tool`` (a registered tool name). ``llm`` is an ``LLMConfig`` or ``None`` for the
         configured default; only its public settings are stored."""
         from assistant.llm.config import LLMConfig, resolve_llm_config
+        from assistant.store import new_session_id
         from assistant.tools import get_tool, resolve_metric
         from assistant.tools.evaluation import split_holdout
 
         store = store or Store()
-        tool_obj = get_tool(tool)
-        if not tool_obj.supports(data.task):
-            raise ToolError(f"tool {tool!r} does not support {data.task}")
         resolved = resolve_metric(metric, data.task)
         llm_config = llm if isinstance(llm, LLMConfig) else resolve_llm_config()
         if llm_config.api_key_value():
             store.add_secret(llm_config.api_key_value())
         train, _test = split_holdout(data, test_size=test_size, seed=seed)
         info = train.info()
+        session_id = new_session_id()
+        store.create_session(
+            name=name or f"{tool} on {data.name}",
+            study_name=f"assistant-{session_id}",
+            spec={},
+            session_id=session_id,
+        )
+        if tool == "auto":
+            client = None
+            if mode != "off":
+                from assistant.llm import RecordingClient, make_client
+
+                client = RecordingClient(make_client(llm_config), store, session_id)
+            tool, rationale, reason = pick_tool(
+                client, train, resolved.name, resolved.direction, notes
+            )
+            store.append_event(
+                session_id,
+                events.TOOL_CHOSEN,
+                {"tool": tool, "rationale": rationale, "fallback": reason},
+            )
+        tool_obj = get_tool(tool)
+        if not tool_obj.supports(data.task):
+            store.update_session(session_id, status="failed")
+            raise ToolError(f"tool {tool!r} does not support {data.task}")
         context = ProblemContext(
             task=f"{info.target_kind} {data.task} on {data.name}",
             model=tool_obj.family,
@@ -171,13 +196,10 @@ class TuningSession:
             dataset=info,
             notes=notes,
         )
-        from assistant.store import new_session_id
-
-        session_id = new_session_id()
         folder = Path(data_dir) if data_dir else default_data_dir(store) / session_id
         data.save(folder)
         spec = SessionSpec(
-            tool=tool_obj.name,
+            tool=tool if ":" in tool else tool_obj.name,  # a module path loads anywhere
             task=data.task,
             metric=resolved.name,
             direction=resolved.direction,
@@ -193,16 +215,12 @@ class TuningSession:
             isolation=isolation,
             trial_timeout_s=trial_timeout_s,
         )
-        study_name = f"assistant-{session_id}"
         optuna.create_study(
-            study_name=study_name, storage=store.optuna_storage, direction=resolved.direction
+            study_name=f"assistant-{session_id}",
+            storage=store.optuna_storage,
+            direction=resolved.direction,
         )
-        store.create_session(
-            name=name or f"{tool_obj.name} on {data.name}",
-            study_name=study_name,
-            spec=spec.model_dump(mode="json"),
-            session_id=session_id,
-        )
+        store.update_session(session_id, spec=spec.model_dump(mode="json"))
         store.append_event(
             session_id, events.SESSION_CREATED, {"spec": spec.model_dump(mode="json")}
         )
@@ -265,29 +283,42 @@ class TuningSession:
         n_jobs: int = 1,
         llm_client: Any = None,
         callbacks: Iterable[Callable[[optuna.Study, FrozenTrial], None]] = (),
-        final_evaluation: bool = True,
+        worker: bool = False,
+        timeout: float | None = None,
     ) -> SessionResult:
         """Run (or resume) until the session has ``n_trials`` finished trials (the spec's
-        number by default), the user stops it, or it fails.
+        number by default), the user stops it, or it fails; then score the best
+        configuration on the held-out split.
 
+        ``worker=True`` joins a session that another process owns (possibly on another
+        machine, through a shared database): it runs trials until the session's target is
+        reached and leaves the session's status and final evaluation to the owner.
         ``llm_client`` replaces the configured LLM (for example a replay client); calls
         are recorded either way unless it is a replay client.
         """
         from assistant.tools import get_tool
-        from assistant.tools.runner import TrialRunner
+        from assistant.tools.runner import TrialRunner, suggest_config
 
         target = n_trials or self.spec.n_trials
         study = self.study
-        self._abandon_orphans(study)
+        if not worker:
+            self._abandon_orphans(study)
         finished = _count(study, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
         remaining = max(0, target - finished)
         self._stop.clear()
         self._last_action_id = self._latest_event_id()
-        self.store.update_session(self.id, status="running")
+        if not worker:
+            self.store.update_session(self.id, status="running")
         self.store.append_event(
             self.id,
             events.SESSION_STARTED,
-            {"resumed": finished > 0, "finished": finished, "remaining": remaining},
+            {
+                "resumed": finished > 0,
+                "finished": finished,
+                "remaining": remaining,
+                "n_jobs": n_jobs,
+                "worker": worker,
+            },
         )
         tool = get_tool(self.spec.tool)
         train, _test = self.load_data()
@@ -315,7 +346,7 @@ class TuningSession:
             ) as runner:
 
                 def objective(trial: optuna.Trial) -> float:
-                    config = {p.name: _suggest(trial, p) for p in space}
+                    config = suggest_config(trial, space)
                     self.store.append_event(
                         self.id, events.TRIAL_STARTED, {"config": config}, trial_number=trial.number
                     )
@@ -334,24 +365,34 @@ class TuningSession:
                     return float(outcome.value)
 
                 def stop_check(st: optuna.Study, _t: FrozenTrial) -> None:
-                    if self._stop_requested():
+                    # Other workers (processes or machines) count too: stop once the
+                    # session's trials, finished or in flight, reach its target.
+                    done = _count(st, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+                    running = _count(st, TrialState.RUNNING) - 1
+                    if self._stop_requested() or done + max(running, 0) >= target:
                         st.stop()
 
                 if remaining > 0:
                     study.optimize(
                         objective,
                         n_trials=remaining,
+                        timeout=timeout,
                         n_jobs=n_jobs,
                         catch=(_TrialFailed,),
                         callbacks=[stop_check, *callbacks],
                     )
-        except Exception as exc:
-            self.store.update_session(self.id, status="failed")
+        except BaseException as exc:
+            sampler.close()
+            if not worker:
+                self.store.update_session(self.id, status="failed")
             self.store.append_event(self.id, events.SESSION_FAILED, {"error": repr(exc)[:2000]})
             raise
+        sampler.close()
         stopped = self._stop.is_set()
         result = self._result(study, "stopped" if stopped else "finished")
-        if final_evaluation and result.best_config is not None and not stopped:
+        if worker:
+            return result
+        if result.best_config is not None and not stopped:
             result = result.model_copy(update={"final": self.evaluate_best(study)})
         self.store.update_session(
             self.id, status=result.status, result=result.model_dump(mode="json")
@@ -377,6 +418,7 @@ class TuningSession:
         holdout = holdout_evaluate(
             tool, train, test, dict(best.params), self.spec.metric, seed=test_seed
         )
+        self.best_model = holdout.model
         final = FinalEvaluation(
             config=dict(best.params),
             metric=self.spec.metric,
@@ -439,18 +481,22 @@ class TuningSession:
             )
 
     def _abandon_orphans(self, study: optuna.Study) -> None:
-        """Trials left RUNNING by a killed process are marked failed (never re-counted)."""
-        for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            study._storage.set_trial_user_attr(
-                trial._trial_id, "failure_reason", "abandoned: the process running it stopped"
-            )
-            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-            self.store.append_event(
-                self.id,
-                events.TRIAL_ABANDONED,
-                {"params": trial.params},
-                trial_number=trial.number,
-            )
+        """Trials whose process died (no heartbeat for the grace period) are marked failed,
+        so they are never counted twice; trials running in live workers are left alone."""
+        running = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
+        if not running:
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+            if trial.number in running:
+                self.store.append_event(
+                    self.id,
+                    events.TRIAL_ABANDONED,
+                    {"params": trial.params, "reason": "its process stopped (no heartbeat)"},
+                    trial_number=trial.number,
+                )
 
     def _latest_event_id(self) -> int:
         existing = self.store.events(self.id, kinds=[events.USER_ACTION])
@@ -480,18 +526,56 @@ def _count(study: optuna.Study, *states: TrialState) -> int:
     return len(study.get_trials(deepcopy=False, states=states))
 
 
-def _suggest(trial: optuna.Trial, param: Any) -> Any:
-    from assistant.space import CategoricalParam, FloatParam
-
-    if isinstance(param, CategoricalParam):
-        return trial.suggest_categorical(param.name, list(param.choices))
-    if isinstance(param, FloatParam):
-        return trial.suggest_float(
-            param.name, param.low, param.high, log=param.log, step=param.step
-        )
-    return trial.suggest_int(param.name, param.low, param.high, log=param.log, step=param.step)
-
-
 def suggestion_of(trial: FrozenTrial) -> dict[str, Any] | None:
     """The engine's explanation stored on a trial, if any."""
     return trial.user_attrs.get(SUGGESTION_ATTR)
+
+
+def pick_tool(
+    client: Any, train: Any, metric: str, direction: str, notes: str
+) -> tuple[str, str, str | None]:
+    """The LLM's choice of model family for ``model="auto"``: (tool, rationale, fallback).
+
+    The LLM chooses among the registered tools for the task (a closed list, so its answer
+    is always valid); without a client, or when the call fails, a strong general default
+    is used and ``fallback`` says why.
+    """
+    from assistant.errors import LLMError
+    from assistant.llm.base import Message
+    from assistant.prompting import render
+    from assistant.tools import list_tools
+
+    default = "torch_cnn" if train.image_shape is not None else "hist_gradient_boosting"
+    candidates = list_tools(train.task)
+    names = [t.name for t in candidates]
+    if client is None or not names:
+        return default, "a strong default for this kind of data", None
+    info = train.info()
+    prompt = render(
+        "choose_tool.j2",
+        task=f"{info.target_kind} {train.task} on {train.name}",
+        metric=metric,
+        direction=direction,
+        dataset=info,
+        notes=notes,
+        tools=candidates,
+    )
+    schema = {
+        "type": "object",
+        "properties": {"tool": {"enum": names}, "rationale": {"type": "string", "maxLength": 240}},
+        "required": ["tool", "rationale"],
+        "additionalProperties": False,
+    }
+    messages = [
+        Message(role="system", content=render("system.j2")),
+        Message(role="user", content=prompt),
+    ]
+    try:
+        answer = client.complete(
+            messages, schema, temperature=0.0, max_tokens=120, purpose="choose_tool"
+        ).parsed
+    except LLMError as exc:
+        return default, "a strong default for this kind of data", f"{type(exc).__name__}: {exc}"
+    if not answer or answer.get("tool") not in names:
+        return default, "a strong default for this kind of data", "the LLM chose no known tool"
+    return str(answer["tool"]), str(answer.get("rationale", ""))[:240], None

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+import warnings
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +48,8 @@ from assistant.errors import SessionNotFoundError, StoreError
 SCHEMA_VERSION = 1
 REDACTED = "[REDACTED]"
 DEFAULT_STORE_ENV = "ASSISTANT_STORAGE"
+HEARTBEAT_INTERVAL_S = 5
+HEARTBEAT_GRACE_S = 20
 
 
 def default_storage_url() -> str:
@@ -180,10 +183,15 @@ class Store:
 
     Args:
         url: SQLAlchemy URL; ``None`` means :func:`default_storage_url`.
+        heartbeat_grace_s: how long a running trial may go without a heartbeat before any
+            process may declare it dead (its process killed or its machine lost).
     """
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(
+        self, url: str | None = None, *, heartbeat_grace_s: int = HEARTBEAT_GRACE_S
+    ) -> None:
         self.url = url or default_storage_url()
+        self.heartbeat_grace_s = heartbeat_grace_s
         self._secrets: set[str] = set()
         self._lock = threading.Lock()
         self._optuna_storage: optuna.storages.RDBStorage | None = None
@@ -255,7 +263,16 @@ class Store:
                         )
                 else:
                     kwargs = {"pool_pre_ping": True}
-                self._optuna_storage = optuna.storages.RDBStorage(self.url, engine_kwargs=kwargs)
+                # Heartbeats let any process tell a trial whose process died (kill -9, a
+                # lost machine) from one still running elsewhere.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    self._optuna_storage = optuna.storages.RDBStorage(
+                        self.url,
+                        engine_kwargs=kwargs,
+                        heartbeat_interval=min(HEARTBEAT_INTERVAL_S, self.heartbeat_grace_s),
+                        grace_period=self.heartbeat_grace_s,
+                    )
             return self._optuna_storage
 
     # -- secrets -----------------------------------------------------------------------

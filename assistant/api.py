@@ -1,0 +1,218 @@
+"""``assistant.tune()``: one call from data to a tuned, honestly evaluated model.
+
+Example:
+    >>> import assistant, tempfile, os
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> storage = f"sqlite:///{os.path.join(tempfile.mkdtemp(), 'tune.db')}"
+    >>> result = assistant.tune((X, y), model="knn", n_trials=4, llm="off", storage=storage,
+    ...                         n_folds=3, verbose=False, isolation="inline")
+    >>> sorted(result.best_config) == sorted(result.study.best_params)
+    True
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import optuna
+
+from assistant.errors import AssistantError
+from assistant.session import FinalEvaluation, Isolation, TuningSession
+from assistant.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+class TuningResult:
+    """What :func:`tune` returns: the best configuration, its cross-validated score, its
+    held-out score with a 95% interval, the refitted model, the study and the session."""
+
+    def __init__(self, session: TuningSession, final: FinalEvaluation | None, model: Any) -> None:
+        self.session = session
+        self.session_id = session.id
+        self.study: optuna.Study = session.study
+        self.final = final
+        self.best_model = model
+        best = self.study.best_trial
+        self.best_config: dict[str, Any] = dict(best.params)
+        self.cv_score: float = float(best.value) if best.value is not None else float("nan")
+        self.metric = session.spec.metric
+
+    @property
+    def test_score(self) -> float | None:
+        """The held-out score of the refitted best configuration."""
+        return self.final.test_score if self.final else None
+
+    @property
+    def test_interval(self) -> tuple[float | None, float | None]:
+        """The bootstrap 95% interval of :attr:`test_score`."""
+        return (self.final.ci_low, self.final.ci_high) if self.final else (None, None)
+
+    def report(self, path: str | Path | None = None) -> Path:
+        """Write the session's self-contained HTML report and return its path."""
+        from assistant.report import write_report
+
+        target = Path(path) if path else Path(f"automl-report-{self.session_id}.html")
+        return write_report(self.session.store, self.session_id, target)
+
+    def __repr__(self) -> str:
+        test = f", test={self.test_score:.4g}" if self.test_score is not None else ""
+        return (
+            f"TuningResult({self.metric}: cv={self.cv_score:.4g}{test}, "
+            f"best={self.best_config}, session={self.session_id!r})"
+        )
+
+
+def tune(
+    data: Any,
+    target: str | None = None,
+    *,
+    model: str | Callable[..., float] = "auto",
+    metric: str | None = None,
+    n_trials: int = 20,
+    timeout: float | None = None,
+    n_jobs: int = 1,
+    llm: Any = None,
+    storage: str | Store | None = None,
+    session_name: str | None = None,
+    notes: str = "",
+    seed: int = 0,
+    n_folds: int = 5,
+    search_space: Any = None,
+    verbose: bool = True,
+    isolation: Isolation = "process",
+) -> TuningResult:
+    """Tune a model on ``data`` and evaluate the best configuration on held-out rows.
+
+    Args:
+        data: a pandas DataFrame (with ``target`` naming the label column), a tuple
+            ``(X, y)`` of arrays, or the path of a CSV or Parquet file (with ``target``).
+        target: the label column, for DataFrames and files.
+        model: a tool name (``"random_forest"``, ``"hist_gradient_boosting"``, ``"svm"``…),
+            ``"auto"`` to let the assistant choose, or a function
+            ``fn(X_train, y_train, X_valid, y_valid, config, seed) -> score`` (then pass
+            ``search_space``).
+        metric: e.g. ``"roc_auc"``, ``"accuracy"``, ``"rmse"``; the task's default if None.
+        n_trials: how many trials to run.
+        timeout: stop starting new trials after this many seconds.
+        n_jobs: trials run in parallel.
+        llm: an ``LLMConfig``, ``"off"`` (statistical search only), ``"warmstart"`` (the LLM
+            only proposes the first trials) or ``None`` (the configured default LLM, the
+            embedded local model when nothing is configured).
+        storage: database URL or :class:`~assistant.store.Store` (default: the local file).
+        session_name, notes: a name for the session, and text the LLM reads.
+        seed: seeds the split, the folds and the search.
+        n_folds: cross-validation folds on the training split.
+        search_space: a :class:`~assistant.space.SearchSpace` for a function ``model``.
+        verbose: show progress (a bar in a terminal, a live widget in a notebook).
+        isolation: ``"process"`` runs each trial in a worker process; ``"inline"`` in this one.
+    """
+    from assistant.llm.config import LLMConfig
+
+    store = storage if isinstance(storage, Store) else Store(storage)
+    dataset = as_dataset(data, target)
+    tool = _tool_name(model, search_space)
+    mode: Literal["off", "warmstart", "full"] = "full"
+    llm_config = None
+    if isinstance(llm, str):
+        if llm not in ("off", "warmstart", "full"):
+            raise AssistantError(
+                f"llm={llm!r}: expected an LLMConfig, 'off', 'warmstart' or 'full'"
+            )
+        mode = llm  # type: ignore[assignment]
+    elif isinstance(llm, LLMConfig):
+        llm_config = llm
+    elif llm is not None:
+        raise AssistantError(f"llm must be an LLMConfig or a mode name, got {type(llm).__name__}")
+    session = TuningSession.create(
+        dataset,
+        tool=tool,
+        store=store,
+        metric=metric,
+        n_trials=n_trials,
+        n_folds=n_folds,
+        seed=seed,
+        mode=mode,
+        llm=llm_config,
+        name=session_name,
+        notes=notes,
+        isolation=isolation,
+    )
+    callbacks, cleanup = _progress(session, verbose)
+    try:
+        session.run(n_jobs=n_jobs, callbacks=callbacks, timeout=timeout)
+    finally:
+        cleanup()
+    result = session.result()
+    return TuningResult(session, result.final, session.best_model)
+
+
+def as_dataset(data: Any, target: str | None) -> Any:
+    """Turn a DataFrame, ``(X, y)`` arrays or a file path into a tools ``Dataset``."""
+    from assistant.tabular import read_table
+    from assistant.tools import Dataset
+
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, str | Path):
+        return Dataset.from_frame(read_table(data), _need_target(target), name=Path(data).name)
+    if isinstance(data, tuple) and len(data) == 2:
+        X, y = data
+        names = [str(c) for c in X.columns] if hasattr(X, "columns") else None
+        return Dataset.from_arrays(np.asarray(X), np.asarray(y), feature_names=names, name="arrays")
+    if hasattr(data, "columns"):
+        return Dataset.from_frame(data, _need_target(target), name="DataFrame")
+    raise AssistantError(
+        f"cannot tune on {type(data).__name__}: pass a DataFrame, (X, y) arrays or a file path"
+    )
+
+
+def _need_target(target: str | None) -> str:
+    if not target:
+        raise AssistantError("target= is required for DataFrames and files (the label column)")
+    return target
+
+
+def _tool_name(model: str | Callable[..., float], search_space: Any) -> str:
+    if isinstance(model, str):
+        return model
+    if callable(model):
+        from assistant.tools import register_tool
+
+        if search_space is None:
+            raise AssistantError("a function model needs search_space=SearchSpace(...)")
+        name = f"user_{getattr(model, '__name__', 'function')}"
+        register_tool(model, name, space=search_space, replace=True)
+        return name
+    raise AssistantError(f"model must be a tool name or a function, got {type(model).__name__}")
+
+
+def _progress(session: TuningSession, verbose: bool) -> tuple[list[Any], Callable[[], None]]:
+    if not verbose:
+        return [], lambda: None
+    if _in_notebook():
+        from IPython.display import display
+
+        from assistant.widget import SessionWidget
+
+        widget = SessionWidget(session)
+        display(widget.widget)
+        return [widget.callback], lambda: widget.refresh()
+    from assistant.progress import TerminalProgress
+
+    bar = TerminalProgress(session.spec.n_trials).__enter__()
+    return [bar.callback], lambda: bar.__exit__(None, None, None)
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"

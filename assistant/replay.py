@@ -1,0 +1,233 @@
+"""Replaying a recorded session: with no LLM call and no training, or by retraining.
+
+*Fast replay* feeds the engine the recorded LLM answers (a
+:class:`~assistant.llm.replay.ReplayClient`) and the recorded trial results, and checks that
+it makes the same decisions: the same configuration for every trial, in order. Anything
+that changed (the engine's code, a prompt template, an edited record) shows up as the first
+divergence. *Re-execution* retrains every recorded configuration and compares the scores.
+
+Example:
+    >>> from assistant.replay import replay_session  # doctest: +SKIP
+    >>> replay_session(store, session_id).reproduced  # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+from pydantic import BaseModel, Field
+
+from assistant.engine.planner import EngineOptions
+from assistant.errors import AssistantError, ReplayDivergenceError, ReplayExhaustedError
+from assistant.llm.replay import ReplayClient
+from assistant.sampler import SUGGESTION_ATTR, LLAMBOSampler
+from assistant.session import TuningSession
+from assistant.store import Store
+from assistant.tools.runner import suggest_config
+
+logger = logging.getLogger(__name__)
+
+
+class Divergence(BaseModel):
+    """The first place a replay differed from the record."""
+
+    trial_number: int | None = None
+    what: str
+    recorded: Any = None
+    replayed: Any = None
+
+
+class ReplayReport(BaseModel):
+    """The outcome of a fast replay."""
+
+    session_id: str
+    n_trials: int
+    n_replayed: int
+    llm_calls_recorded: int
+    llm_calls_served: int
+    reproduced: bool
+    divergence: Divergence | None = None
+
+
+class ReexecutionReport(BaseModel):
+    """The outcome of retraining a session's recorded configurations."""
+
+    session_id: str
+    tolerance: float
+    compared: int
+    max_abs_diff: float
+    reproduced: bool
+    rows: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class _Diverged(AssistantError):
+    def __init__(self, divergence: Divergence) -> None:
+        self.divergence = divergence
+        super().__init__(divergence.what)
+
+
+def replay_session(store: Store, session_id: str) -> ReplayReport:
+    """Rebuild a session from the store with zero LLM calls and zero training, and check
+    that the engine, fed the recorded answers, suggests the recorded configurations."""
+    session = TuningSession.open(session_id, store)
+    recorded = [
+        t for t in session.study.get_trials(deepcopy=False) if t.state != TrialState.RUNNING
+    ]
+    from assistant.tools import get_tool
+
+    tool = get_tool(session.spec.tool)
+    space = tool.search_space(session.spec.task)
+    client = ReplayClient(store, session_id)
+    divergence = _replay_tool_choice(session, client)
+    sampler = LLAMBOSampler(
+        client if session.spec.mode != "off" else None,
+        session.context,
+        search_space=space,
+        default_config=tool.default_config(session.spec.task),
+        seed=session.spec.seed,
+        mode=session.spec.mode,
+        options=EngineOptions.model_validate(session.spec.options),
+    )
+    study = optuna.create_study(direction=session.spec.direction, sampler=sampler)
+    by_number = {t.number: t for t in recorded}
+
+    def objective(trial: optuna.Trial) -> float:
+        original = by_number[trial.number]
+        params = suggest_config(trial, space)
+        if params != original.params:
+            raise _Diverged(
+                Divergence(
+                    trial_number=trial.number,
+                    what="configuration",
+                    recorded=original.params,
+                    replayed=params,
+                )
+            )
+        return _replay_outcome(trial, original)
+
+    try:
+        if divergence is None:
+            study.optimize(objective, n_trials=len(recorded), catch=(_RecordedFailure,))
+    except _Diverged as exc:
+        divergence = exc.divergence
+    except ReplayDivergenceError as exc:
+        divergence = Divergence(
+            what=f"LLM call #{exc.index}: {exc.field}",
+            recorded=exc.recorded,
+            replayed=exc.requested,
+        )
+    except ReplayExhaustedError as exc:
+        divergence = Divergence(what=f"more LLM calls than recorded: {exc}")
+    finally:
+        sampler.close()
+    late = sampler.background_error
+    if divergence is None and isinstance(late, ReplayDivergenceError | ReplayExhaustedError):
+        divergence = Divergence(what=f"after the last trial: {late}")
+    if divergence is None:
+        for trial in study.trials:
+            original = by_number[trial.number]
+            mine = trial.user_attrs.get(SUGGESTION_ATTR)
+            theirs = original.user_attrs.get(SUGGESTION_ATTR)
+            if mine != theirs:
+                divergence = Divergence(
+                    trial_number=trial.number, what="suggestion", recorded=theirs, replayed=mine
+                )
+                break
+    if divergence is None and client.remaining:
+        divergence = Divergence(what=f"{client.remaining} recorded LLM call(s) never asked for")
+    return ReplayReport(
+        session_id=session_id,
+        n_trials=len(recorded),
+        n_replayed=len(study.trials),
+        llm_calls_recorded=len(store.llm_calls(session_id)),
+        llm_calls_served=client.calls_served,
+        reproduced=divergence is None,
+        divergence=divergence,
+    )
+
+
+def reexecute_session(
+    store: Store, session_id: str, *, tolerance: float = 1e-6, max_trials: int | None = None
+) -> ReexecutionReport:
+    """Retrain each recorded complete trial's configuration with the session's tool, data,
+    folds and seed, and compare the scores with the recorded ones."""
+    from assistant.tools.runner import TrialRunner
+
+    session = TuningSession.open(session_id, store)
+    train, _test = session.load_data()
+    trials = session.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    rows = []
+    with TrialRunner(
+        session.spec.tool,
+        train,
+        session.spec.metric,
+        n_folds=session.spec.n_folds,
+        isolation="inline",
+    ) as runner:
+        for trial in trials[:max_trials]:
+            outcome = runner.run(dict(trial.params), seed=session.spec.seed)
+            value = outcome.value if outcome.ok else None
+            diff = (
+                abs(value - trial.value)
+                if value is not None and trial.value is not None
+                else float("inf")
+            )
+            rows.append(
+                {
+                    "trial": trial.number,
+                    "recorded": trial.value,
+                    "rerun": value,
+                    "abs_diff": diff,
+                    "status": outcome.status,
+                }
+            )
+    worst = max((r["abs_diff"] for r in rows), default=0.0)
+    return ReexecutionReport(
+        session_id=session_id,
+        tolerance=tolerance,
+        compared=len(rows),
+        max_abs_diff=worst,
+        reproduced=worst <= tolerance,
+        rows=rows,
+    )
+
+
+class _RecordedFailure(AssistantError):
+    """A trial that failed in the recording fails again in the replay."""
+
+
+def _replay_outcome(trial: optuna.Trial, original: FrozenTrial) -> float:
+    for step, value in sorted(original.intermediate_values.items()):
+        trial.report(value, step)
+    if original.state == TrialState.PRUNED:
+        raise optuna.TrialPruned()
+    if original.state == TrialState.FAIL or original.value is None:
+        raise _RecordedFailure(original.user_attrs.get("failure_reason", "failed"))
+    return float(original.value)
+
+
+def _replay_tool_choice(session: TuningSession, client: ReplayClient) -> Divergence | None:
+    """With ``model="auto"`` the family was chosen by the LLM first: check that choice too."""
+    calls = session.store.llm_calls(session.id)
+    if not calls or calls[0].purpose != "choose_tool":
+        return None
+    from assistant.session import pick_tool
+
+    train, _test = session.load_data()
+    try:
+        tool, _rationale, _reason = pick_tool(
+            client, train, session.spec.metric, session.spec.direction, session.context.notes
+        )
+    except ReplayDivergenceError as exc:
+        return Divergence(
+            what=f"LLM call #{exc.index}: {exc.field}",
+            recorded=exc.recorded,
+            replayed=exc.requested,
+        )
+    if tool != session.spec.tool:
+        return Divergence(what="model family", recorded=session.spec.tool, replayed=tool)
+    return None

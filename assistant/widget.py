@@ -1,0 +1,311 @@
+"""A live view of a tuning session for notebooks, built from ipywidgets.
+
+:class:`SessionWidget` follows a session the way every face does: it asks the store for the
+events after the last one it saw (:meth:`SessionWidget.refresh`) and redraws a status line, a
+best-so-far plot (an inline SVG, so it needs no plotting library and no browser-side code of
+its own), the latest suggestion with the engine's rationale, and a trials table. Passing
+:meth:`SessionWidget.callback` to ``TuningSession.run(callbacks=...)`` refreshes it after each
+trial. All text is HTML-escaped: rationales are LLM output, which is data. It never prints.
+
+Example:
+    >>> from assistant.store import Store
+    >>> store = Store("sqlite:///:memory:")
+    >>> sid = store.create_session(name="demo", study_name="demo",
+    ...                            spec={"metric": "accuracy", "direction": "maximize"})
+    >>> view = SessionWidget(store, sid)
+    >>> _ = store.append_event(sid, "trial_finished", {"status": "complete", "value": 0.9},
+    ...                        trial_number=0)
+    >>> view.refresh()
+    1
+    >>> view.plot.value.count("<circle")
+    1
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from assistant import events
+from assistant.report import html_table
+from assistant.store import EventRecord, Store
+from assistant.timeline import describe_event, format_config, format_score
+
+if TYPE_CHECKING:
+    import ipywidgets
+    import optuna
+    from optuna.trial import FrozenTrial
+
+    from assistant.session import TuningSession
+
+logger = logging.getLogger(__name__)
+
+_STATUS_OF_EVENT = {
+    events.SESSION_CREATED: "created",
+    events.SESSION_STARTED: "running",
+    events.SESSION_FINISHED: "finished",
+    events.SESSION_STOPPED: "stopped",
+    events.SESSION_FAILED: "failed",
+}
+_PLOT_WIDTH, _PLOT_HEIGHT, _PLOT_PAD = 360, 180, 28
+
+
+@dataclass
+class _TrialRow:
+    number: int
+    status: str = "suggested"
+    value: float | None = None
+    source: str | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    duration_s: float | None = None
+    error: str | None = None
+
+
+class SessionWidget:
+    """A notebook view of one session that follows its event stream.
+
+    Args:
+        source: a ``TuningSession``, or a :class:`~assistant.store.Store` together with
+            ``session_id``.
+        session_id: the session to show when ``source`` is a store.
+
+    The view shows what the store already holds as soon as it is created. ``widget`` is the
+    ipywidgets container; a notebook displays the object itself too. ``status``, ``plot``,
+    ``suggestion`` and ``table`` are its ``ipywidgets.HTML`` parts.
+
+    Example:
+        >>> from assistant.store import Store
+        >>> store = Store("sqlite:///:memory:")
+        >>> sid = store.create_session(name="demo", study_name="demo")
+        >>> SessionWidget(store, sid).refresh()
+        0
+    """
+
+    def __init__(self, source: TuningSession | Store, session_id: str | None = None) -> None:
+        try:
+            import ipywidgets
+        except ImportError as exc:
+            raise ImportError(
+                "the notebook view needs ipywidgets: pip install 'automl-assistant[jupyter]'"
+            ) from exc
+        if isinstance(source, Store):
+            if session_id is None:
+                raise ValueError("session_id is required when source is a Store")
+            self.store, self.session_id = source, session_id
+        else:
+            self.store, self.session_id = source.store, source.id
+        record = self.store.get_session(self.session_id)
+        self.name = record.name
+        self.metric = str(record.spec.get("metric") or "score")
+        self.direction = str(record.spec.get("direction") or "maximize")
+        self.n_planned: int | None = record.spec.get("n_trials")
+        self._session_status = record.status
+        self._last_id = 0
+        self._lock = threading.Lock()
+        self._trials: dict[int, _TrialRow] = {}
+        self._latest_suggestion: EventRecord | None = None
+        self._latest_event: EventRecord | None = None
+        self._final: dict[str, Any] | None = None
+        self._n_fallbacks = 0
+
+        self.status = ipywidgets.HTML()
+        self.plot = ipywidgets.HTML()
+        self.suggestion = ipywidgets.HTML(layout=ipywidgets.Layout(flex="1 1 auto"))
+        self.table = ipywidgets.HTML()
+        self.widget: ipywidgets.VBox = ipywidgets.VBox(
+            [self.status, ipywidgets.HBox([self.plot, self.suggestion]), self.table]
+        )
+        self.refresh()
+
+    def refresh(self) -> int:
+        """Apply the events written since the last refresh, redraw, and return how many."""
+        with self._lock:
+            new = self.store.events(self.session_id, after_id=self._last_id)
+            for event in new:
+                self._apply(event)
+                self._last_id = event.id
+            if new or not self.status.value:
+                self._render()
+        if new:
+            logger.debug("session %s view: %d new event(s)", self.session_id, len(new))
+        return len(new)
+
+    def callback(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        """An Optuna callback: ``session.run(callbacks=[view.callback])`` keeps it live."""
+        self.refresh()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # -- state ---------------------------------------------------------------------------
+    def _apply(self, event: EventRecord) -> None:
+        self._latest_event = event
+        p = event.payload
+        if event.kind in _STATUS_OF_EVENT:
+            self._session_status = _STATUS_OF_EVENT[event.kind]
+        if event.kind == events.FINAL_EVALUATION:
+            self._final = p
+        elif event.kind == events.FALLBACK:
+            self._n_fallbacks += 1
+        if event.trial_number is None:
+            return
+        row = self._trials.setdefault(event.trial_number, _TrialRow(event.trial_number))
+        if event.kind == events.SUGGESTION:
+            row.source = p.get("source")
+            row.config = dict(p.get("config", {}))
+            self._latest_suggestion = event
+        elif event.kind == events.TRIAL_STARTED:
+            row.status = "running"
+            row.config = dict(p.get("config", row.config))
+        elif event.kind == events.TRIAL_FINISHED:
+            row.status = str(p.get("status", "?"))
+            row.value = p.get("value")
+            row.duration_s = p.get("duration_s")
+            row.error = p.get("error")
+        elif event.kind == events.TRIAL_ABANDONED:
+            row.status = "failed"
+            row.error = "abandoned: the process running it stopped"
+
+    def _best_so_far(self) -> list[tuple[int, float, float]]:
+        """(trial number, its value, best value up to it) for each complete trial."""
+        pick = max if self.direction == "maximize" else min
+        out: list[tuple[int, float, float]] = []
+        for number in sorted(self._trials):
+            row = self._trials[number]
+            if row.status == "complete" and row.value is not None:
+                best = pick(out[-1][2], row.value) if out else row.value
+                out.append((number, float(row.value), float(best)))
+        return out
+
+    # -- drawing -------------------------------------------------------------------------
+    def _render(self) -> None:
+        points = self._best_so_far()
+        self.status.value = self._status_html(points)
+        self.plot.value = self._plot_svg(points)
+        self.suggestion.value = self._suggestion_html()
+        self.table.value = self._table_html()
+
+    def _status_html(self, points: list[tuple[int, float, float]]) -> str:
+        counts = {"complete": 0, "failed": 0, "pruned": 0, "timeout": 0}
+        for row in self._trials.values():
+            if row.status in counts:
+                counts[row.status] += 1
+        finished = sum(counts.values())
+        parts = [
+            f"<b>{_e(self.name)}</b>",
+            _e(self._session_status),
+            _e(
+                f"{finished}/{self.n_planned or '?'} trials finished "
+                f"({counts['complete']} complete, {counts['failed'] + counts['timeout']} failed, "
+                f"{counts['pruned']} pruned)"
+            ),
+        ]
+        if points:
+            best = points[-1][2]
+            trial = next(number for number, value, _best in points if value == best)
+            parts.append(_e(f"best {self.metric} {format_score(best)} (trial {trial})"))
+        if self._n_fallbacks:
+            parts.append(_e(f"{self._n_fallbacks} fallback(s)"))
+        if self._final:
+            f = self._final
+            parts.append(
+                _e(
+                    f"held-out {f.get('metric', self.metric)} {format_score(f.get('test_score'))}"
+                    f" [{format_score(f.get('ci_low'))}, {format_score(f.get('ci_high'))}]"
+                )
+            )
+        latest = (
+            f"<br><small>{_e(describe_event(self._latest_event, self.metric))}</small>"
+            if self._latest_event is not None
+            else ""
+        )
+        return " · ".join(parts) + latest
+
+    def _plot_svg(self, points: list[tuple[int, float, float]]) -> str:
+        w, h, pad = _PLOT_WIDTH, _PLOT_HEIGHT, _PLOT_PAD
+        head = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+            f'viewBox="0 0 {w} {h}" role="img" aria-label="best {_e(self.metric)} so far">'
+            f'<rect x="0" y="0" width="{w}" height="{h}" fill="#fafafa" stroke="#ddd"/>'
+        )
+        if not points:
+            return (
+                head + f'<text x="{w / 2}" y="{h / 2}" text-anchor="middle" fill="#888" '
+                'font-size="12">no complete trial yet</text></svg>'
+            )
+        numbers = [p[0] for p in points]
+        values = [v for p in points for v in (p[1], p[2])]
+        x_lo, x_hi = min(numbers), max(numbers)
+        y_lo, y_hi = min(values), max(values)
+
+        def x(number: int) -> float:
+            span = x_hi - x_lo
+            return pad + (number - x_lo) / span * (w - 2 * pad) if span else w / 2
+
+        def y(value: float) -> float:
+            span = y_hi - y_lo
+            return h - pad - (value - y_lo) / span * (h - 2 * pad) if span else h / 2
+
+        line = " ".join(f"{x(n):.1f},{y(best):.1f}" for n, _v, best in points)
+        dots = "".join(
+            f'<circle cx="{x(n):.1f}" cy="{y(v):.1f}" r="3" fill="#636efa">'
+            f"<title>trial {n}: {_e(format_score(v))}</title></circle>"
+            for n, v, _best in points
+        )
+        labels = (
+            f'<text x="4" y="{pad - 8}" font-size="11" fill="#444">'
+            f"best {_e(self.metric)} so far</text>"
+            f'<text x="{w - 4}" y="{pad - 8}" font-size="11" fill="#444" text-anchor="end">'
+            f"{_e(format_score(y_hi))}</text>"
+            f'<text x="{w - 4}" y="{h - 8}" font-size="11" fill="#444" text-anchor="end">'
+            f"{_e(format_score(y_lo))}</text>"
+        )
+        return (
+            head
+            + labels
+            + f'<polyline points="{line}" fill="none" stroke="#ef553b" stroke-width="2"/>'
+            + dots
+            + "</svg>"
+        )
+
+    def _suggestion_html(self) -> str:
+        event = self._latest_suggestion
+        if event is None:
+            return "<i>No suggestion yet.</i>"
+        s = event.payload
+        lines = [
+            f"<b>Latest suggestion: trial {_e(event.trial_number)}</b> ({_e(s.get('source'))})",
+            _e(format_config(s.get("config", {}))),
+        ]
+        if s.get("rationale"):
+            lines.append(f"<i>{_e(s['rationale'])}</i>")
+        if s.get("predicted") is not None:
+            lines.append(_e(f"predicted {self.metric} {format_score(s['predicted'])}"))
+        if s.get("fallback"):
+            lines.append(_e(f"fallback: {s['fallback']}"))
+        return '<div style="padding-left:1em">' + "<br>".join(lines) + "</div>"
+
+    def _table_html(self) -> str:
+        rows = [
+            (
+                r.number,
+                r.status,
+                format_score(r.value) if r.value is not None else None,
+                r.source,
+                format_config(r.config),
+                f"{r.duration_s:.2f}" if r.duration_s is not None else None,
+                r.error,
+            )
+            for r in sorted(self._trials.values(), key=lambda r: r.number)
+        ]
+        table = html_table(
+            ["Trial", "Status", self.metric, "Source", "Parameters", "Duration (s)", "Note"], rows
+        )
+        return f'<div style="max-height:320px;overflow:auto">{table}</div>'
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)

@@ -1,0 +1,163 @@
+"""assistant.tune() on each kind of input, and its result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes
+
+import assistant
+from assistant.errors import AssistantError
+from assistant.llm import LLMConfig, ScriptedLLMServer, schema_responder
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    bunch = load_breast_cancer(as_frame=True)
+    df = bunch.frame.iloc[:240].copy()
+    df["target"] = np.where(df["target"] == 1, "benign", "malignant")
+    return df
+
+
+def storage(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'tune.db'}"
+
+
+def test_tune_on_a_dataframe(tmp_path: Path, frame: pd.DataFrame) -> None:
+    result = assistant.tune(
+        frame,
+        "target",
+        model="logistic",
+        metric="roc_auc",
+        n_trials=5,
+        llm="off",
+        storage=storage(tmp_path),
+        n_folds=3,
+        verbose=False,
+    )
+    assert result.metric == "roc_auc" and 0.5 < result.cv_score <= 1.0
+    assert result.test_score is not None
+    low, high = result.test_interval
+    assert low is not None and high is not None and low <= result.test_score <= high
+    assert len(result.study.trials) == 5
+    assert result.best_model is not None
+    assert set(result.best_config) == set(result.study.best_params)
+    assert "roc_auc" in repr(result)
+
+
+def test_tune_on_arrays_regression(tmp_path: Path) -> None:
+    X, y = load_diabetes(return_X_y=True)
+    result = assistant.tune(
+        (X[:200], y[:200]),
+        model="linear",
+        n_trials=4,
+        llm="off",
+        storage=storage(tmp_path),
+        n_folds=3,
+        verbose=False,
+        isolation="inline",
+    )
+    assert result.metric == "rmse" and result.cv_score > 0
+
+
+def test_tune_on_a_csv_path_with_the_llm(tmp_path: Path, frame: pd.DataFrame) -> None:
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    with ScriptedLLMServer(schema_responder(seed=0)) as server:
+        config = LLMConfig(
+            base_url=server.base_url, model="scripted", timeout_s=2, max_retries=0, backoff_s=0
+        )
+        result = assistant.tune(
+            str(path),
+            "target",
+            model="knn",
+            n_trials=7,
+            llm=config,
+            storage=storage(tmp_path),
+            n_folds=3,
+            verbose=False,
+            isolation="inline",
+            notes="a CSV file",
+        )
+    calls = result.session.store.llm_calls(result.session_id)
+    assert {c.purpose for c in calls} >= {"warmstart", "propose"}
+    assert len(result.study.trials) == 7
+
+
+def test_model_auto_lets_the_llm_choose_a_family(tmp_path: Path, frame: pd.DataFrame) -> None:
+    def pick_knn(body: dict) -> dict:
+        schema = body["response_format"]["schema"]
+        if "tool" in schema["properties"]:
+            return {"tool": "knn", "rationale": "small data"}
+        return schema_responder(seed=1)(body)
+
+    with ScriptedLLMServer(pick_knn) as server:
+        config = LLMConfig(
+            base_url=server.base_url, model="scripted", timeout_s=2, max_retries=0, backoff_s=0
+        )
+        result = assistant.tune(
+            frame,
+            "target",
+            model="auto",
+            n_trials=3,
+            llm=config,
+            storage=storage(tmp_path),
+            n_folds=3,
+            verbose=False,
+            isolation="inline",
+        )
+    assert result.session.spec.tool == "knn"
+    chosen = result.session.store.events(result.session_id, kinds=["tool_chosen"])
+    assert chosen[0].payload["rationale"] == "small data"
+
+
+def test_model_auto_without_llm_uses_a_default(tmp_path: Path, frame: pd.DataFrame) -> None:
+    result = assistant.tune(
+        frame,
+        "target",
+        n_trials=2,
+        llm="off",
+        storage=storage(tmp_path),
+        n_folds=3,
+        verbose=False,
+        isolation="inline",
+    )
+    assert result.session.spec.tool == "hist_gradient_boosting"
+
+
+def test_a_user_function_as_the_model(tmp_path: Path) -> None:
+    X, y = load_breast_cancer(return_X_y=True)
+
+    def shrunk_centroid(X_train, y_train, X_valid, y_valid, config, seed) -> float:
+        from sklearn.neighbors import NearestCentroid
+
+        model = NearestCentroid(shrink_threshold=config["shrink"]).fit(X_train, y_train)
+        return float((model.predict(X_valid) == y_valid).mean())
+
+    space = assistant.SearchSpace.of(assistant.FloatParam(name="shrink", low=0.0, high=2.0))
+    result = assistant.tune(
+        (X, y),
+        model=shrunk_centroid,
+        search_space=space,
+        n_trials=4,
+        llm="off",
+        storage=storage(tmp_path),
+        n_folds=3,
+        verbose=False,
+        isolation="inline",
+    )
+    assert 0 <= result.best_config["shrink"] <= 2
+
+
+def test_bad_inputs_say_what_to_do(tmp_path: Path, frame: pd.DataFrame) -> None:
+    with pytest.raises(AssistantError, match="target= is required"):
+        assistant.tune(frame, llm="off", storage=storage(tmp_path), verbose=False)
+    with pytest.raises(AssistantError, match="no_such_column"):
+        assistant.tune(frame, "no_such_column", llm="off", storage=storage(tmp_path), verbose=False)
+    with pytest.raises(AssistantError, match="no such data file"):
+        assistant.tune("missing.csv", "y", llm="off", storage=storage(tmp_path), verbose=False)
+    with pytest.raises(AssistantError, match="llm="):
+        assistant.tune(frame, "target", llm="sometimes", storage=storage(tmp_path), verbose=False)
