@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from assistant.space import FloatParam, SearchSpace
 from assistant.tools import FunctionTool
+
+from assistant.space import FloatParam, SearchSpace
 
 SPACE = SearchSpace.of(
     FloatParam(name="x", low=0.0, high=1.0), FloatParam(name="nap", low=0.4, high=0.5)
