@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import warnings
 from collections.abc import Callable, Iterable
@@ -300,6 +301,7 @@ class TuningSession:
         from assistant.tools.runner import TrialRunner, suggest_config
 
         target = n_trials or self.spec.n_trials
+        worker_id = f"{socket.gethostname()}:{os.getpid()}"
         study = self.study
         if not worker:
             self._abandon_orphans(study)
@@ -318,6 +320,7 @@ class TuningSession:
                 "remaining": remaining,
                 "n_jobs": n_jobs,
                 "worker": worker,
+                "worker_id": worker_id,
             },
         )
         tool = get_tool(self.spec.tool)
@@ -348,7 +351,10 @@ class TuningSession:
                 def objective(trial: optuna.Trial) -> float:
                     config = suggest_config(trial, space)
                     self.store.append_event(
-                        self.id, events.TRIAL_STARTED, {"config": config}, trial_number=trial.number
+                        self.id,
+                        events.TRIAL_STARTED,
+                        {"config": config, "worker_id": worker_id},
+                        trial_number=trial.number,
                     )
                     outcome = runner.run(config, seed=self.spec.seed, trial=trial)
                     payload = outcome.model_dump(mode="json")

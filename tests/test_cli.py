@@ -17,8 +17,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 def cli(*args: str, check: bool = True) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True,
-                          text=True, env=env, timeout=300, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
     if check:
         assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
@@ -32,9 +38,26 @@ def tuned(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     frame = load_breast_cancer(as_frame=True).frame.sample(200, random_state=0)
     frame.to_csv(folder / "cancer.csv", index=False)
     storage = f"sqlite:///{folder / 'cli.db'}"
-    out = cli("tune", "--data", str(folder / "cancer.csv"), "--target", "target", "--model",
-              "logistic", "--metric", "roc_auc", "--trials", "4", "--folds", "3", "--mode",
-              "off", "--storage", storage, "--json")
+    out = cli(
+        "tune",
+        "--data",
+        str(folder / "cancer.csv"),
+        "--target",
+        "target",
+        "--model",
+        "logistic",
+        "--metric",
+        "roc_auc",
+        "--trials",
+        "4",
+        "--folds",
+        "3",
+        "--mode",
+        "off",
+        "--storage",
+        storage,
+        "--json",
+    )
     return storage, out["session_id"]
 
 
@@ -67,8 +90,9 @@ def test_replay_variants(tuned: tuple[str, str]) -> None:
 @pytest.mark.integration
 def test_report_writes_html(tuned: tuple[str, str], tmp_path: Path) -> None:
     storage, session_id = tuned
-    out = cli("report", session_id, "--html", str(tmp_path / "r.html"), "--storage", storage,
-              "--json")
+    out = cli(
+        "report", session_id, "--html", str(tmp_path / "r.html"), "--storage", storage, "--json"
+    )
     assert Path(out["report"]).read_text().lstrip().lower().startswith("<!doctype html")
 
 
@@ -87,13 +111,27 @@ def test_tools_lists_the_builtin_tools(tmp_path: Path) -> None:
 
 
 def test_errors_are_json_too(tmp_path: Path) -> None:
-    out = cli("show", "no-such-session", "--storage", f"sqlite:///{tmp_path / 'x.db'}",
-              "--json", check=False)
+    out = cli(
+        "show",
+        "no-such-session",
+        "--storage",
+        f"sqlite:///{tmp_path / 'x.db'}",
+        "--json",
+        check=False,
+    )
     assert out["type"] == "SessionNotFoundError" and "no-such-session" in out["error"]
 
 
 @pytest.mark.integration
 def test_demo_runs_headless_without_the_llm(tmp_path: Path) -> None:
-    out = cli("demo", "--trials", "3", "--mode", "off", "--storage",
-              f"sqlite:///{tmp_path / 'demo.db'}", "--json")
+    out = cli(
+        "demo",
+        "--trials",
+        "3",
+        "--mode",
+        "off",
+        "--storage",
+        f"sqlite:///{tmp_path / 'demo.db'}",
+        "--json",
+    )
     assert out["status"] == "finished" and out["final"]["test_score"] > 0.5
