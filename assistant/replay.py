@@ -21,10 +21,9 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 from pydantic import BaseModel, Field
 
-from assistant.engine.planner import EngineOptions
 from assistant.errors import AssistantError, ReplayDivergenceError, ReplayExhaustedError
 from assistant.llm.replay import ReplayClient
-from assistant.sampler import SUGGESTION_ATTR, LLAMBOSampler
+from assistant.sampler import SUGGESTION_ATTR
 from assistant.session import TuningSession
 from assistant.store import Store
 from assistant.tools.runner import suggest_config
@@ -83,15 +82,7 @@ def replay_session(store: Store, session_id: str) -> ReplayReport:
     space = tool.search_space(session.spec.task)
     client = ReplayClient(store, session_id)
     divergence = _replay_tool_choice(session, client)
-    sampler = LLAMBOSampler(
-        client if session.spec.mode != "off" else None,
-        session.context,
-        search_space=space,
-        default_config=tool.default_config(session.spec.task),
-        seed=session.spec.seed,
-        mode=session.spec.mode,
-        options=EngineOptions.model_validate(session.spec.options),
-    )
+    sampler = session.build_sampler(client if session.spec.mode != "off" else None)
     study = optuna.create_study(direction=session.spec.direction, sampler=sampler)
     by_number = {t.number: t for t in recorded}
 

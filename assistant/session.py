@@ -326,16 +326,8 @@ class TuningSession:
         tool = get_tool(self.spec.tool)
         train, _test = self.load_data()
         space = tool.search_space(self.spec.task)
-        sampler = LLAMBOSampler(
-            self._llm(llm_client) if self.spec.mode != "off" else None,
-            self.context,
-            search_space=space,
-            default_config=tool.default_config(self.spec.task),
-            seed=self.spec.seed,
-            mode=self.spec.mode,
-            options=EngineOptions.model_validate(self.spec.options),
-            on_suggestion=self._on_suggestion,
-        )
+        client = self._llm(llm_client) if self.spec.mode != "off" else None
+        sampler = self.build_sampler(client, on_suggestion=self._on_suggestion)
         study.sampler = sampler
         try:
             with TrialRunner(
@@ -409,6 +401,25 @@ class TuningSession:
             result.model_dump(mode="json"),
         )
         return result
+
+    def build_sampler(
+        self, client: Any, on_suggestion: Callable[[FrozenTrial, Suggestion], None] | None = None
+    ) -> LLAMBOSampler:
+        """The session's sampler: its tool's space and defaults, its seed, mode and options,
+        talking to ``client`` (a recording, replay or plain LLM client, or ``None``)."""
+        from assistant.tools import get_tool
+
+        tool = get_tool(self.spec.tool)
+        return LLAMBOSampler(
+            client,
+            self.context,
+            search_space=tool.search_space(self.spec.task),
+            default_config=tool.default_config(self.spec.task),
+            seed=self.spec.seed,
+            mode=self.spec.mode,
+            options=EngineOptions.model_validate(self.spec.options),
+            on_suggestion=on_suggestion,
+        )
 
     def evaluate_best(self, study: optuna.Study | None = None) -> FinalEvaluation:
         """Refit the best configuration on the training split and score it once on the
