@@ -51,7 +51,7 @@ class EngineOptions(BaseModel):
     max_examples: int = Field(16, ge=2)
     temperature: float = Field(0.7, ge=0.0)
     llm_prior_weight: float = Field(0.25, ge=0.0, le=1.0)
-    max_gp_points: int = Field(160, ge=8)
+    max_gp_points: int = Field(100, ge=8)
 
 
 class Suggestion(BaseModel):
@@ -106,6 +106,9 @@ class Planner:
         self.default_config = dict(default_config) if default_config is not None else None
         self.seed = seed
         self.sign = 1.0 if context.direction == "maximize" else -1.0
+        # The last GP fit's kernel: the next fit starts from it (a restarted engine starts
+        # afresh, which replay reproduces by restarting where the session was resumed).
+        self._kernel: Any = None
 
     def plan(
         self,
@@ -186,7 +189,10 @@ class Planner:
         failed = [o for o in history if o.failed]
         configs = [o.config for o in done] + [o.config for o in failed]
         values = [float(u) for u in utilities if u is not None] + [worst] * len(failed)
-        gp = GPSurrogate(self.space, self.seed, opts.max_gp_points).fit(configs, values)
+        gp = GPSurrogate(self.space, self.seed, opts.max_gp_points, warm_start=self._kernel).fit(
+            configs, values
+        )
+        self._kernel = gp.kernel
         best_u = max(float(u) for u in utilities if u is not None)
 
         ranked = sorted(done, key=lambda o: o.utility or 0.0, reverse=True)
