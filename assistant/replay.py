@@ -82,7 +82,8 @@ def replay_session(store: Store, session_id: str) -> ReplayReport:
     space = tool.search_space(session.spec.task)
     client = ReplayClient(store, session_id)
     divergence = _replay_tool_choice(session, client)
-    sampler = session.build_sampler(client if session.spec.mode != "off" else None)
+    engine_client = client if session.spec.mode != "off" else None
+    sampler = session.build_sampler(engine_client)
     study = optuna.create_study(direction=session.spec.direction, sampler=sampler)
     by_number = {t.number: t for t in recorded}
 
@@ -101,8 +102,18 @@ def replay_session(store: Store, session_id: str) -> ReplayReport:
         return _replay_outcome(trial, original)
 
     try:
-        if divergence is None:
-            study.optimize(objective, n_trials=len(recorded), catch=(_RecordedFailure,))
+        # The engine restarted wherever the session was resumed: do the same, so state kept
+        # between steps (the pipelined suggestion, the GP's warm start) matches the record.
+        bounds = [*_resume_points(store, session_id, len(recorded)), len(recorded)]
+        start = 0
+        for end in bounds:
+            if divergence is not None or end <= start:
+                continue
+            study.optimize(objective, n_trials=end - start, catch=(_RecordedFailure,))
+            sampler.close()
+            start = end
+            sampler = session.build_sampler(engine_client)
+            study.sampler = sampler
     except _Diverged as exc:
         divergence = exc.divergence
     except ReplayDivergenceError as exc:
@@ -189,6 +200,18 @@ def reexecute_session(
 
 class _RecordedFailure(AssistantError):
     """A trial that failed in the recording fails again in the replay."""
+
+
+def _resume_points(store: Store, session_id: str, n_trials: int) -> list[int]:
+    """Trial counts at which the session's owner (re)started its engine after the first run."""
+    from assistant import events
+
+    points = []
+    for event in store.events(session_id, kinds=[events.SESSION_STARTED]):
+        finished = int(event.payload.get("finished", 0))
+        if not event.payload.get("worker") and 0 < finished < n_trials:
+            points.append(finished)
+    return sorted(set(points))
 
 
 def _replay_outcome(trial: optuna.Trial, original: FrozenTrial) -> float:

@@ -6,14 +6,12 @@ the caller negating scores once.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
 from scipy.stats import norm
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
@@ -74,30 +72,28 @@ class GPSurrogate:
             kernel = ConstantKernel(1.0, (1e-2, 1e2)) * Matern(
                 length_scale=np.full(x.shape[1], 0.3), length_scale_bounds=(1e-2, 1e2), nu=2.5
             ) + WhiteKernel(1e-2, (1e-6, 1.0))
-        self._model = GaussianProcessRegressor(
-            kernel=kernel,
-            normalize_y=False,
-            optimizer=self._optimize,
-            n_restarts_optimizer=0,
-            random_state=self.seed,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            self._model.fit(x, (y - self._y_mean) / self._y_std)
-        return self
+        targets = (y - self._y_mean) / self._y_std
+        # We maximize the marginal likelihood ourselves: sklearn's built-in optimizer warns
+        # (from worker threads too) whenever a hyperparameter rests on a bound, which is fine.
+        base = GaussianProcessRegressor(kernel=kernel, optimizer=None, normalize_y=False)
+        base.fit(x, targets)
 
-    def _optimize(
-        self, objective: Any, initial_theta: np.ndarray, bounds: np.ndarray
-    ) -> tuple[np.ndarray, float]:
+        def negative_lml(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            lml, grad = base.log_marginal_likelihood(theta, eval_gradient=True, clone_kernel=False)
+            return -lml, -grad
+
         result = minimize(
-            objective,
-            initial_theta,
+            negative_lml,
+            base.kernel_.theta,
             method="L-BFGS-B",
             jac=True,
-            bounds=bounds,
+            bounds=base.kernel_.bounds,
             options={"maxiter": self.max_iter},
         )
-        return result.x, float(result.fun)
+        self._model = GaussianProcessRegressor(
+            kernel=base.kernel_.clone_with_theta(result.x), optimizer=None, normalize_y=False
+        ).fit(x, targets)
+        return self
 
     @property
     def kernel(self) -> Any:
