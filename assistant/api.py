@@ -144,9 +144,13 @@ def tune(
         isolation=isolation,
     )
     callbacks, cleanup = _progress(session, verbose)
+    # Our progress view replaces Optuna's per-trial log lines.
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         session.run(n_jobs=n_jobs, callbacks=callbacks, timeout=timeout)
     finally:
+        optuna.logging.set_verbosity(verbosity)
         cleanup()
     result = session.result()
     return TuningResult(session, result.final, session.best_model)

@@ -82,10 +82,19 @@ def test_reexecution_reproduces_a_small_sklearn_session(store: Store, iris: Data
 
 def test_replay_of_a_stopped_and_resumed_session(store: Store, iris: Dataset) -> None:
     with ScriptedLLMServer(schema_responder(seed=8)) as server:
-        config = LLMConfig(base_url=server.base_url, model="scripted", timeout_s=2,
-                           max_retries=0, backoff_s=0)
-        session = TuningSession.create(iris, tool="knn", store=store, n_trials=10, llm=config,
-                                       isolation="inline", n_folds=3, seed=2)
+        config = LLMConfig(
+            base_url=server.base_url, model="scripted", timeout_s=2, max_retries=0, backoff_s=0
+        )
+        session = TuningSession.create(
+            iris,
+            tool="knn",
+            store=store,
+            n_trials=10,
+            llm=config,
+            isolation="inline",
+            n_folds=3,
+            seed=2,
+        )
         session.run(n_trials=6)  # a first run that ends early, as if stopped
         TuningSession.open(session.id, store).run()
         report = replay_session(store, session.id)

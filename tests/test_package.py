@@ -1,0 +1,70 @@
+"""Packaging promises: the import name, optional heavy dependencies, the templates."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from assistant.prompting import render
+
+REPO = Path(__file__).resolve().parents[1]
+
+BLOCK = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in {'torch', 'jupyterlab', 'jupyter_server', 'ipywidgets'}:
+            raise ImportError(f'{name} is blocked for this test')
+sys.meta_path.insert(0, Block())
+"""
+
+
+def test_import_assistant_needs_neither_torch_nor_jupyter() -> None:
+    code = BLOCK + (
+        "import assistant, assistant.tools, assistant.cli\n"
+        "from assistant.tools import get_tool\n"
+        "get_tool('random_forest')\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+def test_tools_and_prompts_are_not_top_level_packages() -> None:
+    code = "import importlib.util as u; print(u.find_spec('tools'), u.find_spec('prompts'))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd="/", timeout=60
+    )
+    assert proc.stdout.strip() == "None None"
+
+
+def test_templates_are_strict() -> None:
+    with pytest.raises(jinja2.UndefinedError):
+        render("warmstart.j2")  # no context given
+
+
+def test_tune_prints_nothing_when_not_verbose(tmp_path: Path, capfd) -> None:
+    from sklearn.datasets import load_iris
+
+    import assistant
+
+    X, y = load_iris(return_X_y=True)
+    assistant.tune(
+        (X, y),
+        model="knn",
+        n_trials=3,
+        llm="off",
+        n_folds=3,
+        verbose=False,
+        isolation="inline",
+        storage=f"sqlite:///{tmp_path / 'q.db'}",
+    )
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
