@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -327,7 +328,9 @@ class TuningSession:
         train, _test = self.load_data()
         space = tool.search_space(self.spec.task)
         client = self._llm(llm_client) if self.spec.mode != "off" else None
-        sampler = self.build_sampler(client, on_suggestion=self._on_suggestion)
+        sampler = self.build_sampler(
+            client, on_suggestion=self._on_suggestion, worker_id=worker_id if worker else None
+        )
         study.sampler = sampler
         try:
             with TrialRunner(
@@ -403,19 +406,30 @@ class TuningSession:
         return result
 
     def build_sampler(
-        self, client: Any, on_suggestion: Callable[[FrozenTrial, Suggestion], None] | None = None
+        self,
+        client: Any,
+        on_suggestion: Callable[[FrozenTrial, Suggestion], None] | None = None,
+        worker_id: str | None = None,
     ) -> LLAMBOSampler:
         """The session's sampler: its tool's space and defaults, its seed, mode and options,
-        talking to ``client`` (a recording, replay or plain LLM client, or ``None``)."""
+        talking to ``client`` (a recording, replay or plain LLM client, or ``None``).
+
+        A joining worker (``worker_id``) gets its own seed and leaves the library defaults
+        to the session's owner, so workers starting together do not suggest the same
+        configurations.
+        """
         from assistant.tools import get_tool
 
         tool = get_tool(self.spec.tool)
+        seed = self.spec.seed
+        if worker_id is not None:
+            seed = int.from_bytes(hashlib.sha256(f"{seed}:{worker_id}".encode()).digest()[:4])
         return LLAMBOSampler(
             client,
             self.context,
             search_space=tool.search_space(self.spec.task),
-            default_config=tool.default_config(self.spec.task),
-            seed=self.spec.seed,
+            default_config=None if worker_id else tool.default_config(self.spec.task),
+            seed=seed,
             mode=self.spec.mode,
             options=EngineOptions.model_validate(self.spec.options),
             on_suggestion=on_suggestion,
@@ -498,22 +512,41 @@ class TuningSession:
             )
 
     def _abandon_orphans(self, study: optuna.Study) -> None:
-        """Trials whose process died (no heartbeat for the grace period) are marked failed,
-        so they are never counted twice; trials running in live workers are left alone."""
-        running = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
+        """Mark failed the trials whose process died, so they are never counted twice.
+
+        A trial started on this machine by a process that no longer exists is an orphan at
+        once; any other running trial is an orphan when its heartbeat has been silent for
+        the store's grace period (its machine may be gone). Trials of live workers stay.
+        """
+        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
         if not running:
             return
+        owners = {
+            e.trial_number: str(e.payload.get("worker_id", ""))
+            for e in self.store.events(self.id, kinds=[events.TRIAL_STARTED])
+        }
+        for trial in running:
+            if _process_gone(owners.get(trial.number, "")):
+                try:
+                    study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+                except optuna.exceptions.UpdateFinishedTrialError:
+                    continue
+                self._record_abandoned(trial, "its process stopped")
+        still = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(study)
         for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
-            if trial.number in running:
-                self.store.append_event(
-                    self.id,
-                    events.TRIAL_ABANDONED,
-                    {"params": trial.params, "reason": "its process stopped (no heartbeat)"},
-                    trial_number=trial.number,
-                )
+            if trial.number in still:
+                self._record_abandoned(trial, "no heartbeat for the grace period")
+
+    def _record_abandoned(self, trial: FrozenTrial, reason: str) -> None:
+        self.store.append_event(
+            self.id,
+            events.TRIAL_ABANDONED,
+            {"params": trial.params, "reason": reason},
+            trial_number=trial.number,
+        )
 
     def _latest_event_id(self) -> int:
         existing = self.store.events(self.id, kinds=[events.USER_ACTION])
@@ -596,3 +629,17 @@ def pick_tool(
     if not answer or answer.get("tool") not in names:
         return default, "a strong default for this kind of data", "the LLM chose no known tool"
     return str(answer["tool"]), str(answer.get("rationale", ""))[:240], None
+
+
+def _process_gone(worker_id: str) -> bool:
+    """True when ``worker_id`` ("host:pid") names a process of this machine that has ended."""
+    host, _, pid = worker_id.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

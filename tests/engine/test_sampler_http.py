@@ -157,6 +157,7 @@ def test_a_weak_llm_is_weighted_down_over_time() -> None:
 
 @pytest.mark.integration
 @pytest.mark.embedded
+@pytest.mark.timeout(1200)  # ~2 minutes alone on 2 cores; far more on a loaded machine
 def test_real_embedded_model_runs_20_valid_trials() -> None:
     from sklearn.datasets import load_breast_cancer
     from sklearn.model_selection import cross_val_score
