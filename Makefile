@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 APT_PACKAGES := postgresql chromium
 
-.PHONY: demo test install system-deps lint
+.PHONY: demo test install system-deps lint labextension ui-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[all,dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The JupyterLab extension, built with JupyterLab's own jlpm into jupyter_ext/labextension
+# (what the wheel ships). For this editable install it is linked into .venv and the server
+# extension enabled, the same two things a wheel install puts there.
+LABEXT_NAME := automl-assistant-jupyterlab
+LABEXT := jupyter_ext/labextension/package.json
+LABEXT_SOURCES := package.json yarn.lock tsconfig.json .yarnrc.yml schema/plugin.json \
+	$(wildcard src/*.ts) $(wildcard style/*)
+
+$(LABEXT): $(STAMP) $(LABEXT_SOURCES)
+	PATH="$(CURDIR)/$(BIN):$$PATH" jlpm install
+	PATH="$(CURDIR)/$(BIN):$$PATH" jlpm build:prod
+	mkdir -p $(VENV)/share/jupyter/labextensions $(VENV)/etc/jupyter/jupyter_server_config.d
+	ln -sfn "$(CURDIR)/jupyter_ext/labextension" $(VENV)/share/jupyter/labextensions/$(LABEXT_NAME)
+	cp jupyter_ext/jupyter-config/automl_assistant.json $(VENV)/etc/jupyter/jupyter_server_config.d/
+	touch $(LABEXT)
+
+labextension: $(LABEXT)
+
+install: $(STAMP) $(LABEXT)
 
 # PostgreSQL and Chromium serve the multi-machine and browser tests. Installed when we can
 # (root with apt-get); otherwise those tests skip locally and fail in CI.
@@ -40,3 +58,19 @@ lint: install
 
 test: install system-deps lint
 	$(BIN)/pytest
+	$(MAKE) ui-test
+
+# Browser tests of the sidebar: Galata (Playwright) driving Debian's Chromium against a real
+# JupyterLab. Screenshots land in test-artifacts/ui-tests/. Without Chromium they are skipped,
+# except in CI, where that is an error.
+UI_STAMP := ui-tests/node_modules/.installed-stamp
+$(UI_STAMP): ui-tests/package.json ui-tests/package-lock.json
+	cd ui-tests && npm ci --no-audit --no-fund
+	touch $(UI_STAMP)
+
+ui-test: install
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ -n "$$CI" ]; then echo "CI needs /usr/bin/chromium (make system-deps as root)"; exit 1; fi; \
+	  echo "Skipping the browser tests: /usr/bin/chromium is not installed"; exit 0; \
+	fi; \
+	$(MAKE) $(UI_STAMP) && cd ui-tests && PATH="$(CURDIR)/$(BIN):$$PATH" npx playwright test

@@ -21,8 +21,9 @@ RESULTS = Path(__file__).resolve().parent / "results" / "torch_device.json"
 
 
 def _datasets() -> dict[str, Any]:
-    from assistant.tools import Dataset
     from sklearn.datasets import load_breast_cancer, load_digits
+
+    from assistant.tools import Dataset
 
     digits = load_digits()
     return {

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from assistant.tools import Dataset
 from sklearn.datasets import load_iris
 
 from assistant.llm import LLMConfig, ScriptedLLMServer, schema_responder
 from assistant.session import TuningSession
 from assistant.store import Store
+from assistant.tools import Dataset
 
 MARKUP = "<script>alert(1)</script>"
 API_KEY = "sk-faces-test-0123456789"

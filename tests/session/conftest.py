@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from assistant.tools import Dataset
 from sklearn.datasets import load_iris
 
 from assistant.store import Store
+from assistant.tools import Dataset
 
 
 @pytest.fixture

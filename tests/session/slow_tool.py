@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from assistant.tools import FunctionTool
-
 from assistant.space import FloatParam, SearchSpace
+from assistant.tools import FunctionTool
 
 SPACE = SearchSpace.of(
     FloatParam(name="x", low=0.0, high=1.0), FloatParam(name="nap", low=0.4, high=0.5)

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import optuna
 import pytest
-from assistant.tools import Dataset
 from sklearn.datasets import load_iris
 
 from assistant import events
 from assistant.session import TuningSession
 from assistant.store import Store
+from assistant.tools import Dataset
 
 REPO = Path(__file__).resolve().parents[2]
 SOCKET_DIR = "/var/run/postgresql"

@@ -4,13 +4,13 @@ re-execution retrains and compares."""
 from __future__ import annotations
 
 import pytest
-from assistant.tools import Dataset
 from sqlalchemy import text
 
 from assistant.llm import FaultMix, LLMConfig, ScriptedLLMServer, schema_responder
 from assistant.replay import reexecute_session, replay_session
 from assistant.session import TuningSession
 from assistant.store import Store
+from assistant.tools import Dataset
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import optuna
 import pytest
-from assistant.tools import Dataset
 
 from assistant import events
 from assistant.session import TuningSession
 from assistant.store import Store
+from assistant.tools import Dataset
 
 REPO = Path(__file__).resolve().parents[2]
 NAPPER = "tests.session.slow_tool:TOOL"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from assistant.tools import Dataset, kfold_indices
-from assistant.tools.data import holdout_indices, infer_task
 
 from assistant.errors import ToolError
+from assistant.tools import Dataset, kfold_indices
+from assistant.tools.data import holdout_indices, infer_task
 from tests.tools.tools_testkit import breast_cancer, diabetes
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from assistant.tools import FunctionTool, get_tool, holdout_evaluate, split_holdout
-from assistant.tools.evaluation import FINAL_SEED
 
 from assistant.errors import ToolError
+from assistant.tools import FunctionTool, get_tool, holdout_evaluate, split_holdout
+from assistant.tools.evaluation import FINAL_SEED
 from tests.tools.tools_testkit import CENTROID_SPACE, breast_cancer, diabetes, nearest_centroid
 
 

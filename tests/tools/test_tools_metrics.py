@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from assistant.tools import default_metric, get_metric, list_metrics, resolve_metric
 
 from assistant.errors import ToolError
+from assistant.tools import default_metric, get_metric, list_metrics, resolve_metric
 
 BINARY_Y = np.array([0, 0, 1, 1])
 BINARY_P = np.array([[0.9, 0.1], [0.4, 0.6], [0.3, 0.7], [0.2, 0.8]])

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from assistant.tools import FunctionTool, Tool, get_tool, list_tools, register_tool, unregister_tool
 
 from assistant.errors import ToolError
 from assistant.space import FloatParam, SearchSpace
+from assistant.tools import FunctionTool, Tool, get_tool, list_tools, register_tool, unregister_tool
 from tests.tools.tools_testkit import CENTROID_SPACE, ScriptedTool, iris, nearest_centroid
 
 BUILTINS = {

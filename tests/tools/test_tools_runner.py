@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
-from assistant.tools import Dataset, FunctionTool, TrialRunner
 
 from assistant.errors import ToolError
 from assistant.space import FloatParam, SearchSpace
+from assistant.tools import Dataset, FunctionTool, TrialRunner
 from tests.tools.tools_testkit import BrokenWarmUpTool, ScriptedTool, breast_cancer, iris
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from assistant.tools import Dataset, get_metric, get_tool
-from assistant.tools.sklearn_tools import SKLEARN_TOOLS
 
 from assistant.errors import ToolError
+from assistant.tools import Dataset, get_metric, get_tool
+from assistant.tools.sklearn_tools import SKLEARN_TOOLS
 from tests.tools.tools_testkit import breast_cancer, diabetes, iris
 
 CASES = [

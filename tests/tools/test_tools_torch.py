@@ -8,9 +8,9 @@ import sys
 
 import numpy as np
 import pytest
-from assistant.tools import Dataset, get_tool
 
 from assistant.errors import ToolError
+from assistant.tools import Dataset, get_tool
 from tests.tools.tools_testkit import breast_cancer, diabetes, digits
 
 pytest.importorskip("torch")

@@ -14,10 +14,10 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-from assistant.tools import Dataset, Metric, ReportFn, Tool
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris
 
 from assistant.space import CategoricalParam, FloatParam, SearchSpace
+from assistant.tools import Dataset, Metric, ReportFn, Tool
 
 
 @cache

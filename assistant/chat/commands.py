@@ -1,0 +1,367 @@
+"""Slash commands that drive tuning sessions from a chat box, with no LLM needed.
+
+A :class:`ChatController` lives where the data is (the notebook's kernel): it finds the
+user's DataFrames in a namespace, starts a :class:`~assistant.session.TuningSession` in a
+background thread (the kernel stays free for the user's cells), and answers status, best,
+stop, resume, explain and replay questions from the store. Faces follow the session through
+its event stream; the controller only says which session and which store.
+
+Example:
+    >>> import pandas as pd
+    >>> chat = ChatController({"df": pd.DataFrame({"x": [1, 2], "y": [0, 1]})},
+    ...                       storage="sqlite:///:memory:")
+    >>> chat.handle("/help").text.splitlines()[0]
+    'Commands (they work without an LLM):'
+    >>> parse_command("/tune df target=churn trials=5")
+    ('tune', ['df'], {'target': 'churn', 'trials': '5'})
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import threading
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from assistant import events
+from assistant.errors import AssistantError
+from assistant.store import Store
+from assistant.timeline import format_config, format_score
+
+logger = logging.getLogger(__name__)
+
+HELP = """Commands (they work without an LLM):
+/tune DF target=COLUMN [metric=roc_auc] [trials=30] [model=auto]
+      [llm=full|warmstart|off] [isolation=process|inline] [folds=5]
+/status            the current session's progress
+/best              the best configuration so far
+/stop              stop after the trials in flight
+/resume [ID]       resume the current session (or session ID)
+/explain N         why trial N was suggested
+/replay ID         replay a session from the store (no LLM, no training) and step through it
+/help              this list"""
+
+_TUNE_OPTIONS = {"target", "metric", "trials", "model", "llm", "isolation", "folds", "seed"}
+
+
+class ChatReply(BaseModel):
+    """One answer to the chat: text, and what the sidebar should show.
+
+    ``session_id`` and ``storage`` name the session the answer is about (the sidebar follows
+    its events); ``view`` is ``"live"`` or ``"replay"``; ``code`` is a cell to insert.
+    """
+
+    text: str
+    ok: bool = True
+    session_id: str | None = None
+    storage: str | None = None
+    view: str | None = None
+    code: str | None = None
+
+
+def parse_command(text: str) -> tuple[str, list[str], dict[str, str]]:
+    """Split ``/name pos key=value`` into ``(name, positional, options)``."""
+    parts = shlex.split(text.strip().removeprefix("/"))
+    if not parts:
+        return "", [], {}
+    positional = [p for p in parts[1:] if "=" not in p]
+    options = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
+    return parts[0].lower(), positional, options
+
+
+class ChatController:
+    """Answers chat messages about tuning sessions, for one kernel.
+
+    Args:
+        namespace: where the user's variables live (IPython's ``user_ns``).
+        storage: the store URL (``None``: ``$ASSISTANT_STORAGE`` or ``./automl-assistant.db``).
+        llm_base_url, llm_model: the LLM to use for new sessions (the API key comes from the
+            kernel's environment only); neither means the configured default.
+        agent: answers messages that are not slash commands (``None``: say how to use them).
+        tune_defaults: options for every ``/tune`` that the message does not give
+            (``{"llm": "off", "isolation": "inline"}``).
+    """
+
+    def __init__(
+        self,
+        namespace: MutableMapping[str, Any],
+        *,
+        storage: str | None = None,
+        llm_base_url: str | None = None,
+        llm_model: str | None = None,
+        agent: Callable[[str], ChatReply] | None = None,
+        tune_defaults: Mapping[str, str] | None = None,
+    ) -> None:
+        self.namespace = namespace
+        self.storage = storage
+        self.llm_base_url = llm_base_url
+        self.llm_model = llm_model
+        self.agent = agent
+        self.tune_defaults = dict(tune_defaults or {})
+        self.session_id: str | None = None
+        self._store: Store | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.storage)
+        return self._store
+
+    # -- dispatch --------------------------------------------------------------------------
+    def handle(self, text: str) -> ChatReply:
+        """Answer one chat message; errors become a reply that says what to do."""
+        text = text.strip()
+        try:
+            if not text.startswith("/"):
+                if self.agent is None:
+                    return ChatReply(
+                        text="Natural-language chat needs an LLM; the slash commands always "
+                        "work. Type /help.",
+                        ok=False,
+                    )
+                return self.agent(text)
+            name, positional, options = parse_command(text)
+            command = self._commands().get(name)
+            if command is None:
+                return ChatReply(text=f"Unknown command /{name}. Type /help.", ok=False)
+            return command(positional, options)
+        except (AssistantError, ValueError, KeyError) as exc:
+            logger.info("chat command failed: %s", exc)
+            return ChatReply(text=f"Error: {exc}", ok=False)
+
+    def _commands(self) -> dict[str, Callable[[list[str], dict[str, str]], ChatReply]]:
+        return {
+            "help": lambda _p, _o: ChatReply(text=HELP),
+            "tune": self._tune,
+            "status": self._status,
+            "best": self._best,
+            "stop": self._stop,
+            "resume": self._resume,
+            "explain": self._explain,
+            "replay": self._replay,
+        }
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for the background run to end (for tests and scripts)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # -- commands ----------------------------------------------------------------------------
+    def _tune(self, positional: list[str], options: dict[str, str]) -> ChatReply:
+        from assistant.api import as_dataset
+        from assistant.session import TuningSession
+
+        if self.running:
+            raise AssistantError("a session is running here: /stop it first")
+        if len(positional) != 1:
+            raise AssistantError("say which DataFrame: /tune df target=COLUMN")
+        options = {**self.tune_defaults, **options}
+        unknown = set(options) - _TUNE_OPTIONS
+        if unknown:
+            raise AssistantError(
+                f"unknown option(s) {', '.join(sorted(unknown))}; allowed: "
+                f"{', '.join(sorted(_TUNE_OPTIONS))}"
+            )
+        name = positional[0]
+        if name not in self.namespace:
+            frames = ", ".join(self.dataframes()) or "none"
+            raise AssistantError(f"no variable {name!r} in the kernel (DataFrames: {frames})")
+        mode = options.get("llm", "full")
+        if mode not in ("off", "warmstart", "full"):
+            raise AssistantError(f"llm={mode!r}: expected full, warmstart or off")
+        isolation = options.get("isolation", "process")
+        if isolation not in ("process", "inline"):
+            raise AssistantError(f"isolation={isolation!r}: expected process or inline")
+        data = as_dataset(self.namespace[name], options.get("target"))
+        session = TuningSession.create(
+            data,
+            tool=options.get("model", "auto"),
+            store=self.store,
+            metric=options.get("metric"),
+            n_trials=_positive_int(options.get("trials", "20"), "trials"),
+            n_folds=_positive_int(options.get("folds", "5"), "folds"),
+            seed=int(options.get("seed", "0")),
+            mode=mode,  # type: ignore[arg-type]
+            llm=self._llm_config() if mode != "off" else None,
+            name=f"{options.get('model', 'auto')} on {name}",
+            isolation=isolation,  # type: ignore[arg-type]
+        )
+        self._start(session)
+        spec = session.spec
+        return self._about(
+            session.id,
+            f"Started session {session.id}: {spec.tool}, {spec.metric} ({spec.direction}), "
+            f"{spec.n_trials} trials, LLM {spec.mode}.",
+            view="live",
+        )
+
+    def _status(self, positional: list[str], _options: dict[str, str]) -> ChatReply:
+        sid = self._session_id(positional)
+        record = self.store.get_session(sid)
+        finished = self.store.events(sid, kinds=[events.TRIAL_FINISHED])
+        complete = [e for e in finished if e.payload.get("status") == "complete"]
+        best = _best_event(complete, record.spec.get("direction", "maximize"))
+        metric = record.spec.get("metric", "score")
+        text = (
+            f"Session {sid} ({record.name}): {record.status}, {len(finished)} of "
+            f"{record.spec.get('n_trials', '?')} trials finished, {len(complete)} complete"
+        )
+        if best is not None:
+            text += f"; best {metric} {format_score(best.payload.get('value'))} (trial "
+            text += f"{best.trial_number})"
+        return self._about(sid, text + ".", view="live")
+
+    def _best(self, positional: list[str], _options: dict[str, str]) -> ChatReply:
+        sid = self._session_id(positional)
+        record = self.store.get_session(sid)
+        complete = [
+            e
+            for e in self.store.events(sid, kinds=[events.TRIAL_FINISHED])
+            if e.payload.get("status") == "complete"
+        ]
+        best = _best_event(complete, record.spec.get("direction", "maximize"))
+        if best is None:
+            return self._about(sid, f"Session {sid} has no complete trial yet.")
+        metric = record.spec.get("metric", "score")
+        config = best.payload.get("config") or {}
+        text = (
+            f"Best so far: trial {best.trial_number}, {metric} "
+            f"{format_score(best.payload.get('value'))} with {format_config(config)}."
+        )
+        code = (
+            "from assistant.tools import get_tool\n"
+            f"# session {sid}, trial {best.trial_number}: {metric} "
+            f"{format_score(best.payload.get('value'))}\n"
+            f"best_config = {config!r}\n"
+            f"tool = get_tool({record.spec.get('tool', 'auto')!r})"
+        )
+        return self._about(sid, text, code=code)
+
+    def _stop(self, positional: list[str], _options: dict[str, str]) -> ChatReply:
+        from assistant.session import TuningSession
+
+        sid = self._session_id(positional)
+        TuningSession.open(sid, self.store).stop()
+        return self._about(sid, f"Asked session {sid} to stop after the trials in flight.")
+
+    def _resume(self, positional: list[str], _options: dict[str, str]) -> ChatReply:
+        from assistant.session import TuningSession
+
+        if self.running:
+            raise AssistantError("a session is already running here")
+        sid = self._session_id(positional)
+        session = TuningSession.open(sid, self.store)
+        self._start(session)
+        return self._about(sid, f"Resumed session {sid}.", view="live")
+
+    def _explain(self, positional: list[str], options: dict[str, str]) -> ChatReply:
+        if not positional:
+            raise AssistantError("say which trial: /explain 3")
+        number = int(positional[0])
+        sid = self._session_id(
+            positional[1:] or ([options["session"]] if "session" in options else [])
+        )
+        found = [
+            e for e in self.store.events(sid, kinds=[events.SUGGESTION]) if e.trial_number == number
+        ]
+        if not found:
+            raise AssistantError(f"no suggestion recorded for trial {number} of {sid}")
+        return self._about(sid, explain_suggestion(number, found[-1].payload))
+
+    def _replay(self, positional: list[str], _options: dict[str, str]) -> ChatReply:
+        from assistant.replay import replay_session
+
+        if not positional:
+            raise AssistantError("say which session: /replay ID")
+        sid = positional[0]
+        report = replay_session(self.store, sid)
+        if report.reproduced:
+            verdict = (
+                f"reproduced: {report.n_replayed} trials, {report.llm_calls_served} recorded "
+                "LLM answers served"
+            )
+        else:
+            div = report.divergence
+            where = f" at trial {div.trial_number}" if div and div.trial_number is not None else ""
+            verdict = f"diverged{where}: {div.what if div else 'unknown'}"
+        return self._about(
+            sid, f"Replay of {sid}: {verdict}. Step through it below.", view="replay"
+        )
+
+    # -- helpers -----------------------------------------------------------------------------
+    def dataframes(self) -> dict[str, list[str]]:
+        """The namespace's DataFrames and their columns."""
+        return {
+            name: [str(c) for c in value.columns]
+            for name, value in self.namespace.items()
+            if not name.startswith("_") and type(value).__name__ == "DataFrame"
+        }
+
+    def _start(self, session: Any) -> None:
+        self.session_id = session.id
+
+        def run() -> None:
+            try:
+                session.run()
+            except Exception:
+                # The session records its failure as an event; the log keeps the trace.
+                logger.exception("session %s failed", session.id)
+
+        with self._lock:
+            self._thread = threading.Thread(target=run, name=f"assistant-{session.id}", daemon=True)
+            self._thread.start()
+
+    def _session_id(self, positional: list[str]) -> str:
+        sid = positional[0] if positional else self.session_id
+        if sid is None:
+            raise AssistantError("no session yet: start one with /tune, or name one by id")
+        return sid
+
+    def _about(self, sid: str, text: str, **fields: Any) -> ChatReply:
+        return ChatReply(text=text, session_id=sid, storage=self.store.url, **fields)
+
+    def _llm_config(self) -> Any:
+        from assistant.llm.config import resolve_llm_config
+
+        return resolve_llm_config(self.llm_base_url or None, self.llm_model or None)
+
+
+def explain_suggestion(number: int, payload: Mapping[str, Any]) -> str:
+    """A suggestion event in words: config, prediction ± uncertainty, source, rationale."""
+    lines = [f"Trial {number} was suggested by {payload.get('source', '?')}:"]
+    lines.append(f"config: {format_config(payload.get('config') or {})}")
+    if payload.get("predicted") is not None:
+        spread = payload.get("stat_std") or payload.get("llm_std")
+        pm = f" ± {format_score(spread)}" if spread is not None else ""
+        lines.append(f"predicted score: {format_score(payload['predicted'])}{pm}")
+    if payload.get("rationale"):
+        lines.append(f"rationale: {payload['rationale']}")
+    if payload.get("fallback"):
+        lines.append(f"fallback: {payload['fallback']}")
+    return "\n".join(lines)
+
+
+def _best_event(complete: list[Any], direction: str) -> Any:
+    if not complete:
+        return None
+    pick = max if direction == "maximize" else min
+    return pick(complete, key=lambda e: float(e.payload["value"]))
+
+
+def _positive_int(value: str, name: str) -> int:
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise AssistantError(f"{name}={value!r}: expected a whole number") from exc
+    if number < 1:
+        raise AssistantError(f"{name}={value!r}: expected at least 1")
+    return number

@@ -1,0 +1,95 @@
+"""A natural-language chat turn: the LangChain agent calls tools through a real HTTP server
+(:class:`~assistant.llm.scripted_server.ScriptedLLMServer`, with tool calls enabled)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer
+
+from assistant.chat import ChatController
+from assistant.chat.agent import ChatAgent
+from assistant.llm import scripted_server
+from assistant.llm.scripted_server import Reply, ScriptedLLMServer
+from tests.jupyter_ext.scripted_tools import tool_calls, with_tool_calls
+
+pytest.importorskip("langchain_openai")
+
+
+@pytest.fixture
+def tool_calling(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        scripted_server, "_completion", with_tool_calls(scripted_server._completion)
+    )
+
+
+_calls = tool_calls
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    return load_breast_cancer(as_frame=True).frame.sample(120, random_state=0)
+
+
+def test_agent_lists_frames_and_starts_tuning(tool_calling, frame: pd.DataFrame) -> None:
+    script = [
+        _calls(("list_dataframes", {})),
+        _calls(
+            ("start_tuning", {"dataframe": "df", "target": "target", "trials": 2, "model": "knn"})
+        ),
+        Reply.text("Started a knn session on df."),
+    ]
+    with ScriptedLLMServer(script) as server:
+        chat = ChatController(
+            {"df": frame},
+            llm_base_url=server.base_url,
+            llm_model="scripted-model",
+            tune_defaults={"llm": "off", "isolation": "inline", "folds": "2"},
+        )
+        chat.agent = ChatAgent(chat, timeout_s=10)
+        reply = chat.handle("tune a model on my data to predict target")
+        chat.wait(120)
+        requests = server.requests
+    assert reply.ok, reply.text
+    assert reply.text == "Started a knn session on df."
+    assert reply.view == "live"
+    assert reply.session_id == chat.session_id
+    advertised = {t["function"]["name"] for t in requests[0]["tools"]}
+    assert {"list_dataframes", "start_tuning", "stop_session", "explain_trial"} <= advertised
+    assert "df: " in requests[0]["messages"][0]["content"]  # the system prompt names the frames
+    tool_answer = requests[1]["messages"][-1]
+    assert tool_answer["role"] == "tool"
+    assert "mean radius" in tool_answer["content"]
+    assert requests[2]["messages"][-1]["content"].startswith("Started session")
+    assert "finished, 2 of 2" in chat.handle("/status").text
+
+
+def test_tool_error_goes_back_to_the_model(tool_calling, frame: pd.DataFrame) -> None:
+    script = [
+        _calls(("start_tuning", {"dataframe": "nope", "target": "target"})),
+        Reply.text("There is no DataFrame called nope; your DataFrames: df."),
+    ]
+    with ScriptedLLMServer(script) as server:
+        chat = ChatController({"df": frame}, llm_base_url=server.base_url, llm_model="m")
+        chat.agent = ChatAgent(chat, timeout_s=10)
+        reply = chat.handle("tune nope")
+        requests = server.requests
+    assert reply.text.startswith("There is no DataFrame")
+    assert "no variable 'nope'" in requests[1]["messages"][-1]["content"]
+
+
+def test_endpoint_failure_is_a_reply(frame: pd.DataFrame) -> None:
+    with ScriptedLLMServer([Reply.error(500)] * 3) as server:
+        chat = ChatController({"df": frame}, llm_base_url=server.base_url, llm_model="m")
+        chat.agent = ChatAgent(chat, timeout_s=5)
+        reply = chat.handle("hello")
+    assert not reply.ok
+    assert "slash commands still work" in reply.text
+
+
+def test_without_endpoint_says_use_slash_commands() -> None:
+    chat = ChatController({})
+    chat.agent = ChatAgent(chat)
+    reply = chat.handle("hello")
+    assert not reply.ok
+    assert "needs an LLM endpoint" in reply.text

@@ -1,0 +1,100 @@
+import { expect, test } from '@jupyterlab/galata';
+
+const SHOTS = '../test-artifacts/ui-tests';
+
+test.use({ autoGoto: true });
+
+test('tune from the sidebar, then step through the replay', async ({ page }) => {
+  await page.notebook.createNew('tune.ipynb');
+  await page.notebook.setCell(
+    0,
+    'code',
+    'from sklearn.datasets import load_breast_cancer\n' +
+      'df = load_breast_cancer(as_frame=True).frame.sample(200, random_state=0)\n' +
+      'df.shape'
+  );
+  await page.notebook.runCell(0, true);
+  expect(await page.notebook.getCellTextOutput(0)).toEqual(['(200, 31)']);
+
+  // Open the sidebar the way a person does: its icon in the right-hand bar.
+  await page.locator('.jp-SideBar.jp-mod-right [data-id="automl-assistant-sidebar"]').click();
+  const sidebar = page.locator('#automl-assistant-sidebar');
+  await expect(sidebar).toBeVisible();
+
+  const input = sidebar.locator('.jp-AutomlAssistant-input');
+  await input.fill('/tune df target=target metric=roc_auc trials=5 model=random_forest llm=off');
+  await input.press('Enter');
+
+  await expect(sidebar.locator('.jp-AutomlAssistant-trial.jp-mod-complete')).toHaveCount(5, {
+    timeout: 180000
+  });
+  await expect(sidebar.locator('.jp-AutomlAssistant-status')).toContainText('finished', {
+    timeout: 60000
+  });
+  await expect(sidebar.locator('.jp-AutomlAssistant-plotSvg circle.trial')).toHaveCount(5);
+  await expect(sidebar.locator('.jp-AutomlAssistant-plotSvg path.best')).toHaveCount(1);
+  await expect(sidebar.locator('.jp-AutomlAssistant-card').first()).toContainText('Trial 4');
+  await page.screenshot({ path: `${SHOTS}/sidebar-live.png` });
+
+  // Sort the table by score, best first.
+  const scoreHeader = sidebar.locator('.jp-AutomlAssistant-trials th[data-key="value"]');
+  await scoreHeader.click();
+  await scoreHeader.click();
+  await expect(scoreHeader).toContainText('▼');
+
+  await sidebar.locator('.jp-AutomlAssistant-tab[data-tab="chat"]').click();
+  await input.fill('/best');
+  await input.press('Enter');
+  await expect(sidebar.locator('.jp-AutomlAssistant-message').last()).toContainText(
+    'Best so far: trial',
+    { timeout: 30000 }
+  );
+
+  await sidebar.locator('.jp-AutomlAssistant-tab[data-tab="sessions"]').click();
+  const row = sidebar.locator('.jp-AutomlAssistant-sessionRow');
+  await expect(row).toHaveCount(1);
+  await row.first().click();
+  const slider = sidebar.locator('.jp-AutomlAssistant-slider');
+  await expect(slider).toBeVisible();
+  const steps = Number(await slider.getAttribute('max'));
+  expect(steps).toBeGreaterThan(10);
+  await slider.fill('3');
+  await expect(sidebar.locator('.jp-AutomlAssistant-step')).toContainText(`Step 3 of ${steps}`);
+  await expect(sidebar.locator('.jp-AutomlAssistant-replay .jp-AutomlAssistant-trial')).toHaveCount(
+    1
+  );
+  await page.screenshot({ path: `${SHOTS}/sidebar-replay-step3.png` });
+  await slider.fill(String(steps));
+  await expect(
+    sidebar.locator('.jp-AutomlAssistant-replay .jp-AutomlAssistant-trial.jp-mod-complete')
+  ).toHaveCount(5);
+  await page.screenshot({ path: `${SHOTS}/sidebar-replay-end.png` });
+});
+
+test('a natural-language chat turn calls a tool', async ({ page }) => {
+  await page.notebook.createNew('chat.ipynb');
+  await page.notebook.setCell(
+    0,
+    'code',
+    'import pandas as pd\nsales = pd.DataFrame({"price": [1.0, 2.5], "sold": [0, 1]})'
+  );
+  await page.notebook.runCell(0, true);
+  await page.evaluate(async () => {
+    await (window as any).jupyterapp.commands.execute('automl-assistant:open');
+  });
+  const sidebar = page.locator('#automl-assistant-sidebar');
+  const input = sidebar.locator('.jp-AutomlAssistant-input');
+  await input.fill('/help');
+  await input.press('Enter');
+  // The first message loads assistant.chat.comm in the kernel: allow for a slow import.
+  await expect(sidebar.locator('.jp-AutomlAssistant-message').last()).toContainText('/replay ID', {
+    timeout: 60000
+  });
+  await input.fill('Which DataFrames do I have?');
+  await input.press('Enter');
+  const answer = sidebar.locator('.jp-AutomlAssistant-message').last();
+  await expect(answer).toContainText('Your kernel has these DataFrames', { timeout: 60000 });
+  await expect(answer).toContainText('sales');
+  await expect(answer).toContainText('price');
+  await page.screenshot({ path: `${SHOTS}/sidebar-chat-agent.png` });
+});
