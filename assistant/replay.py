@@ -83,7 +83,8 @@ def replay_session(store: Store, session_id: str) -> ReplayReport:
     client = ReplayClient(store, session_id)
     divergence = _replay_tool_choice(session, client)
     engine_client = client if session.spec.mode != "off" else None
-    sampler = session.build_sampler(engine_client)
+    on_suggestion = _recorded_review(store, session_id, space)
+    sampler = session.build_sampler(engine_client, on_suggestion=on_suggestion)
     study = optuna.create_study(direction=session.spec.direction, sampler=sampler)
     by_number = {t.number: t for t in recorded}
 
@@ -112,7 +113,7 @@ def replay_session(store: Store, session_id: str) -> ReplayReport:
             study.optimize(objective, n_trials=end - start, catch=(_RecordedFailure,))
             sampler.close()
             start = end
-            sampler = session.build_sampler(engine_client)
+            sampler = session.build_sampler(engine_client, on_suggestion=on_suggestion)
             study.sampler = sampler
     except _Diverged as exc:
         divergence = exc.divergence
@@ -200,6 +201,25 @@ def reexecute_session(
 
 class _RecordedFailure(AssistantError):
     """A trial that failed in the recording fails again in the replay."""
+
+
+def _recorded_review(store: Store, session_id: str, space: Any) -> Any:
+    """In review mode a person's recorded decisions shaped the trials: apply them again."""
+    from assistant import events
+    from assistant.chat.review import SuggestionReview
+    from assistant.session import apply_review
+
+    started = store.events(session_id, kinds=[events.SESSION_STARTED])
+    if not any(e.payload.get("review") for e in started):
+        return None
+    decisions = SuggestionReview(store, session_id, timeout_s=0)
+    rejected: set[int] = set()
+
+    def on_suggestion(trial: FrozenTrial, suggestion: Any) -> Any:
+        decision = decisions(trial.number, suggestion.model_dump(mode="json"))
+        return apply_review(decision, suggestion, space, rejected)
+
+    return on_suggestion
 
 
 def _resume_points(store: Store, session_id: str, n_trials: int) -> list[int]:

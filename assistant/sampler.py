@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SUGGESTION_ATTR = "assistant_suggestion"
-SuggestionCallback = Callable[[FrozenTrial, Suggestion], None]
+SuggestionCallback = Callable[[FrozenTrial, Suggestion], "Suggestion | None"]
 
 
 class LLAMBOSampler(BaseSampler):
@@ -67,7 +67,8 @@ class LLAMBOSampler(BaseSampler):
             for the initial design) or ``"off"`` (statistical only).
         options: further engine knobs (:class:`~assistant.engine.EngineOptions`).
         pipeline: prepare the next suggestion in a background thread while a trial runs.
-        on_suggestion: called with each trial and the suggestion it received.
+        on_suggestion: called with each trial and its suggestion before the trial runs; it
+            may return a replacement suggestion (review mode: a person edited it).
 
     Parameters outside the joint space (conditional or dynamic ones) are sampled
     independently by TPE. Multi-objective studies are sampled entirely by Optuna's TPE
@@ -172,10 +173,15 @@ class LLAMBOSampler(BaseSampler):
         with self._lock:
             suggestion = self._next_suggestion(study, trial, space)
             self._pending[trial.number] = suggestion.config
+        if self.on_suggestion is not None:
+            # A reviewer may replace the suggestion (a person edited it).
+            replaced = self.on_suggestion(trial, suggestion)
+            if replaced is not None:
+                suggestion = replaced
+                with self._lock:
+                    self._pending[trial.number] = suggestion.config
         payload = suggestion.model_dump(mode="json")
         study._storage.set_trial_user_attr(trial._trial_id, SUGGESTION_ATTR, payload)
-        if self.on_suggestion is not None:
-            self.on_suggestion(trial, suggestion)
         return dict(suggestion.config)
 
     def sample_independent(

@@ -43,6 +43,7 @@ from assistant.context import ProblemContext
 from assistant.engine.planner import EngineOptions, Mode, Suggestion
 from assistant.errors import AssistantError, ToolError
 from assistant.sampler import SUGGESTION_ATTR, LLAMBOSampler
+from assistant.space import SearchSpace
 from assistant.store import EventRecord, Store
 
 logger = logging.getLogger(__name__)
@@ -127,6 +128,9 @@ class TuningSession:
         self._stop = threading.Event()
         self._last_action_id = 0
         self.best_model: Any = None
+        self._review: Any = None  # review mode's decision reader, set per run
+        self._review_space: SearchSpace | None = None
+        self._rejected: set[int] = set()
 
     # -- creation ------------------------------------------------------------------------
     @classmethod
@@ -287,6 +291,8 @@ class TuningSession:
         callbacks: Iterable[Callable[[optuna.Study, FrozenTrial], None]] = (),
         worker: bool = False,
         timeout: float | None = None,
+        review: bool = False,
+        review_timeout_s: float | None = None,
     ) -> SessionResult:
         """Run (or resume) until the session has ``n_trials`` finished trials (the spec's
         number by default), the user stops it, or it fails; then score the best
@@ -296,7 +302,10 @@ class TuningSession:
         machine, through a shared database): it runs trials until the session's target is
         reached and leaves the session's status and final evaluation to the owner.
         ``llm_client`` replaces the configured LLM (for example a replay client); calls
-        are recorded either way unless it is a replay client.
+        are recorded either way unless it is a replay client. With ``review=True`` each
+        suggestion waits for a person's decision (a ``user_action`` event written by any
+        face: accept, edit or reject) before its trial runs; after ``review_timeout_s``
+        without one, it runs as suggested.
         """
         from assistant.tools import get_tool
         from assistant.tools.runner import TrialRunner, suggest_config
@@ -310,6 +319,18 @@ class TuningSession:
         remaining = max(0, target - finished)
         self._stop.clear()
         self._last_action_id = self._latest_event_id()
+        self._rejected = set()
+        self._review = None
+        if review:
+            from assistant.chat.review import SuggestionReview
+
+            self._review = SuggestionReview(
+                self.store,
+                self.id,
+                timeout_s=review_timeout_s,
+                cancel=self._stop,
+                after_id=self._last_action_id,
+            )
         if not worker:
             self.store.update_session(self.id, status="running")
         self.store.append_event(
@@ -322,11 +343,13 @@ class TuningSession:
                 "n_jobs": n_jobs,
                 "worker": worker,
                 "worker_id": worker_id,
+                "review": review,
             },
         )
         tool = get_tool(self.spec.tool)
         train, _test = self.load_data()
         space = tool.search_space(self.spec.task)
+        self._review_space = space
         client = self._llm(llm_client) if self.spec.mode != "off" else None
         sampler = self.build_sampler(
             client, on_suggestion=self._on_suggestion, worker_id=worker_id if worker else None
@@ -345,6 +368,9 @@ class TuningSession:
 
                 def objective(trial: optuna.Trial) -> float:
                     config = suggest_config(trial, space)
+                    if trial.number in self._rejected:
+                        trial.set_user_attr("failure_reason", "rejected by the user")
+                        raise _TrialFailed("rejected by the user")
                     self.store.append_event(
                         self.id,
                         events.TRIAL_STARTED,
@@ -500,7 +526,7 @@ class TuningSession:
             client = make_client(config)
         return RecordingClient(client, self.store, self.id)
 
-    def _on_suggestion(self, trial: FrozenTrial, suggestion: Suggestion) -> None:
+    def _on_suggestion(self, trial: FrozenTrial, suggestion: Suggestion) -> Suggestion | None:
         payload = suggestion.model_dump(mode="json")
         self.store.append_event(self.id, events.SUGGESTION, payload, trial_number=trial.number)
         if suggestion.fallback:
@@ -510,6 +536,11 @@ class TuningSession:
                 {"reason": suggestion.fallback, "source": suggestion.source},
                 trial_number=trial.number,
             )
+        if self._review is None:
+            return None
+        decision = self._review(trial.number, payload)
+        assert self._review_space is not None
+        return apply_review(decision, suggestion, self._review_space, self._rejected)
 
     def _abandon_orphans(self, study: optuna.Study) -> None:
         """Mark failed the trials whose process died, so they are never counted twice.
@@ -643,3 +674,38 @@ def _process_gone(worker_id: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def apply_review(
+    decision: Any, suggestion: Suggestion, space: SearchSpace, rejected: set[int]
+) -> Suggestion | None:
+    """Carry out a person's decision on a suggestion: ``None`` to run it as suggested, a
+    replacement for an edit. A rejected (or stopped) trial is added to ``rejected`` and fails
+    without running; so does an edit that does not fit the space."""
+    if decision.action in ("reject", "stop"):
+        rejected.add(decision.trial)
+        return None
+    if decision.action != "edit":
+        return None
+    report = space.validate_config(decision.config)
+    if report.config is None or report.severe:
+        logger.warning(
+            "trial %d: the edited configuration is invalid: %s",
+            decision.trial,
+            [i.message for i in report.issues],
+        )
+        rejected.add(decision.trial)
+        return None
+    return suggestion.model_copy(
+        update={
+            "config": report.config,
+            "source": "user",
+            "rationale": "edited by the user",
+            "predicted": None,
+            "llm_pred": None,
+            "llm_std": None,
+            "stat_pred": None,
+            "stat_std": None,
+            "acquisition": None,
+        }
+    )

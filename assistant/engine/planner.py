@@ -29,7 +29,7 @@ from assistant.space import SearchSpace, format_number
 logger = logging.getLogger(__name__)
 
 Mode = Literal["off", "warmstart", "full"]
-Source = Literal["default", "warmstart", "llm", "statistical", "quasi_random"]
+Source = Literal["default", "warmstart", "llm", "statistical", "quasi_random", "user"]
 
 
 class EngineOptions(BaseModel):
