@@ -49,10 +49,10 @@ system-deps:
 	  else echo "Not installed (tests that need them will skip):$$missing"; fi; \
 	fi
 
-demo: install
+demo: $(STAMP)
 	$(BIN)/automl-assistant demo
 
-lint: install
+lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
