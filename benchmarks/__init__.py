@@ -1,0 +1,1 @@
+"""Benchmarks: commands that measure the assistant and write figures under ``results/``."""

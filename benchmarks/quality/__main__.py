@@ -1,0 +1,150 @@
+"""``python -m benchmarks.quality``: run the search-quality benchmark and write its results.
+
+Examples::
+
+    python -m benchmarks.quality                       # quick profile (CI; a few minutes)
+    python -m benchmarks.quality --profile full        # hours; run once in a while
+    python -m benchmarks.quality --llm-base-url http://host:8080/v1 --llm-model my-model
+    python -m benchmarks.quality --methods random,tpe,ours_off --tasks knn-wine --seeds 0,1
+    python -m benchmarks.quality --render benchmarks/results/quality_full.json  # redraw
+
+Results go to ``benchmarks/results/``: ``quality_<profile>.json`` (every run),
+``quality_<profile>.md`` (tables), ``quality_<profile>.png`` (regret curves) and
+``summary.json``. Reference tables (``benchmarks/reference/``) are built when missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.quality.methods import METHODS, REAL_LLM, missing_dependency
+from benchmarks.quality.report import RESULTS_DIR, rerender, write_all
+from benchmarks.quality.run import PROFILES, customized, run_benchmark
+from benchmarks.quality.suite import ALL_TASKS
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.split(",") if x.strip())
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in text.split(",") if x.strip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.quality",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
+    parser.add_argument(
+        "--methods",
+        type=_names,
+        default=METHODS,
+        help=f"comma-separated, from: {', '.join(METHODS)}",
+    )
+    parser.add_argument(
+        "--no-llm",
+        action="store_true",
+        help=f"leave out the methods that need a real LLM ({', '.join(REAL_LLM)})",
+    )
+    parser.add_argument(
+        "--tasks",
+        type=_names,
+        default=None,
+        help="comma-separated <family>-<dataset> names, or 'all'",
+    )
+    parser.add_argument("--seeds", type=_ints, default=None, help="comma-separated seeds")
+    parser.add_argument("--trials", type=int, default=None, help="trials per run (all methods)")
+    parser.add_argument(
+        "--llm-base-url",
+        default=None,
+        help="OpenAI-compatible endpoint (default: the embedded model)",
+    )
+    parser.add_argument("--llm-model", default=None)
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--reference-dir", type=Path, default=None)
+    parser.add_argument(
+        "--freeze-reference",
+        action="store_true",
+        help="do not write a raised f* back to the reference tables",
+    )
+    parser.add_argument(
+        "--no-cost", action="store_true", help="skip the overhead and pipelining measurements"
+    )
+    parser.add_argument(
+        "--render",
+        type=Path,
+        default=None,
+        metavar="JSON",
+        help="only rewrite summary, markdown and plot from a saved results file",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
+
+    if args.render is not None:
+        for kind, path in rerender(args.render, args.out).items():
+            print(f"{kind}: {path}", file=sys.stderr)
+        return 0
+    profile = PROFILES[args.profile]
+    tasks = ALL_TASKS if args.tasks == ("all",) else args.tasks
+    changes: dict[str, object] = {"tasks": tasks, "seeds": args.seeds}
+    if args.trials is not None:
+        changes.update(trials=args.trials, llm_trials={})
+    profile = customized(profile, **changes)
+    methods = tuple(m for m in args.methods if not (args.no_llm and m in REAL_LLM))
+
+    start = time.perf_counter()
+
+    def say(message: str) -> None:
+        print(f"{time.perf_counter() - start:7.1f}s  {message}", file=sys.stderr, flush=True)
+
+    for method in methods:
+        reason = missing_dependency(method)
+        if reason is not None:
+            say(f"leaving out {reason}")
+    methods = tuple(m for m in methods if missing_dependency(m) is None)
+
+    real_llm = None
+    llm_label = ""
+    if any(m in REAL_LLM for m in methods):
+        from assistant.llm import make_client, resolve_llm_config
+
+        if args.llm_base_url or args.llm_model:
+            config = resolve_llm_config(args.llm_base_url, args.llm_model)
+        else:
+            config = resolve_llm_config(embedded=True)
+        say("starting the LLM client" + (" (embedded model)" if config.embedded else ""))
+        client = make_client(config)
+        llm_label = client.model_name + (" (embedded llama.cpp)" if config.embedded else "")
+
+        def real_llm():
+            return client
+
+    results = run_benchmark(
+        profile,
+        methods,
+        real_llm=real_llm,
+        llm_label=llm_label,
+        reference_dir=args.reference_dir,
+        update_reference=not args.freeze_reference,
+        measure_cost=not args.no_cost,
+        progress=say,
+    )
+    paths = write_all(results, args.out)
+    for kind, path in paths.items():
+        say(f"{kind}: {path}")
+    for name, target in results["summary"]["targets"].items():
+        met = "not evaluated" if target["met"] is None else ("met" if target["met"] else "MISSED")
+        say(f"target {name}: {met} (figure {target['figure']}, bound {target['bound']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,257 @@
+"""The optimizers compared, and one run of one optimizer on one task with one seed.
+
+Optuna baselines: ``random``, ``tpe``, ``tpe_default`` (TPE with the library defaults
+enqueued first), ``cmaes`` and ``gp``. Ours: ``ours_off``, ``ours_warmstart`` and
+``ours_full`` with a real LLM (the embedded model unless another endpoint is given). Scripted
+LLMs on 127.0.0.1, labelled as such: ``oracle_full``, ``adversarial_full``, ``noise_full``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import optuna
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import TrialState
+
+from assistant.errors import LLMError
+from assistant.llm import LLMConfig, LLMResponse, Message, ScriptedLLMServer, make_client
+from assistant.llm.base import LLMClient
+from assistant.sampler import SUGGESTION_ATTR, LLAMBOSampler
+from benchmarks.quality.reference import Reference
+from benchmarks.quality.scripted_llms import responder_for
+from benchmarks.quality.suite import Task
+
+logger = logging.getLogger(__name__)
+
+BASELINES = ("random", "tpe", "tpe_default", "cmaes", "gp")
+OURS = ("ours_off", "ours_warmstart", "ours_full")
+SCRIPTED = ("oracle_full", "adversarial_full", "noise_full")
+METHODS = BASELINES + OURS + SCRIPTED
+REAL_LLM = ("ours_warmstart", "ours_full")
+"""Methods that talk to the real (embedded or given) LLM."""
+
+
+@dataclass
+class LLMCall:
+    purpose: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+    ok: bool
+
+
+class CostRecorder:
+    """An :class:`LLMClient` that passes calls through and keeps their tokens and latency."""
+
+    def __init__(self, inner: LLMClient) -> None:
+        self.inner = inner
+        self.calls: list[LLMCall] = []
+        self._lock = threading.Lock()
+
+    @property
+    def model_name(self) -> str:
+        return self.inner.model_name
+
+    def complete(
+        self, messages: list[Message], schema: dict[str, Any] | None = None, **params: Any
+    ) -> LLMResponse:
+        purpose = str(params.get("purpose", ""))
+        start = time.perf_counter()
+        try:
+            response = self.inner.complete(messages, schema, **params)
+        except LLMError:
+            with self._lock:
+                self.calls.append(LLMCall(purpose, 0, 0, time.perf_counter() - start, False))
+            raise
+        latency = response.latency_s or (time.perf_counter() - start)
+        with self._lock:
+            self.calls.append(
+                LLMCall(
+                    purpose,
+                    response.usage.prompt_tokens,
+                    response.usage.completion_tokens,
+                    latency,
+                    True,
+                )
+            )
+        return response
+
+
+@dataclass
+class RunResult:
+    """One optimizer's run on one task with one seed."""
+
+    task: str
+    method: str
+    seed: int
+    values: list[float | None]
+    params: list[dict[str, Any]]
+    best_value: float | None
+    best_config: dict[str, Any] | None
+    test_score: float | None
+    wall_s: float
+    sampling_s: list[float]
+    llm_calls: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[str | None] = field(default_factory=list)
+    fallbacks: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_REQUIREMENTS = {"cmaes": ("cmaes", "pip install cmaes"), "gp": ("torch", "pip install torch")}
+
+
+def missing_dependency(method: str) -> str | None:
+    """Why ``method`` cannot run here (a package Optuna needs for it is missing), or ``None``."""
+    import importlib.util
+
+    module, hint = _REQUIREMENTS.get(method, (None, ""))
+    if module is not None and importlib.util.find_spec(module) is None:
+        return f"{method} needs the {module!r} package ({hint})"
+    return None
+
+
+def suggest(trial: optuna.Trial, task: Task) -> dict[str, Any]:
+    """Ask ``trial`` for every parameter of the task's space."""
+    config: dict[str, Any] = {}
+    for name, dist in task.space.to_optuna().items():
+        if isinstance(dist, CategoricalDistribution):
+            config[name] = trial.suggest_categorical(name, dist.choices)
+        elif isinstance(dist, IntDistribution):
+            config[name] = trial.suggest_int(
+                name, dist.low, dist.high, step=dist.step, log=dist.log
+            )
+        elif isinstance(dist, FloatDistribution):
+            config[name] = trial.suggest_float(
+                name, dist.low, dist.high, step=dist.step, log=dist.log
+            )
+        else:  # pragma: no cover - the suite only builds these three
+            raise TypeError(f"unsupported distribution {dist!r}")
+    return config
+
+
+def make_sampler(
+    method: str, task: Task, seed: int, llm: LLMClient | None = None
+) -> optuna.samplers.BaseSampler:
+    """The sampler of ``method`` (``llm`` is needed by the LLM-driven ones)."""
+    if method == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if method in ("tpe", "tpe_default"):
+        return optuna.samplers.TPESampler(seed=seed)
+    if method == "cmaes":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+    if method == "gp":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return optuna.samplers.GPSampler(seed=seed)
+    if method in OURS or method in SCRIPTED:
+        mode = "off" if method == "ours_off" else method.rsplit("_", 1)[1]
+        if mode != "off" and llm is None:
+            raise ValueError(f"{method} needs an LLM client")
+        return LLAMBOSampler(
+            llm=llm,
+            context=task.context(),
+            search_space=task.space,
+            default_config=task.default_config,
+            seed=seed,
+            mode=mode,  # type: ignore[arg-type]
+        )
+    raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+
+
+ClientFactory = Callable[[], LLMClient]
+
+
+def run_one(
+    task: Task,
+    method: str,
+    seed: int,
+    n_trials: int,
+    *,
+    reference: Reference | None = None,
+    real_llm: ClientFactory | None = None,
+    scripted_timeout_s: float = 30.0,
+) -> RunResult:
+    """Run ``method`` on ``task`` for ``n_trials`` trials with ``seed``."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    recorder: CostRecorder | None = None
+    with ExitStack() as stack:
+        if method in REAL_LLM:
+            if real_llm is None:
+                raise ValueError(f"{method} needs a real LLM (real_llm factory)")
+            recorder = CostRecorder(real_llm())
+        elif method in SCRIPTED:
+            if reference is None:
+                raise ValueError(f"{method} needs the task's reference table")
+            kind = method.removesuffix("_full")
+            server = stack.enter_context(
+                ScriptedLLMServer(
+                    responder_for(kind, task, reference, seed), model=f"scripted-{kind}"
+                )
+            )
+            config = LLMConfig(
+                base_url=server.base_url,
+                model=f"scripted-{kind}",
+                timeout_s=scripted_timeout_s,
+                max_retries=0,
+            )
+            recorder = CostRecorder(make_client(config))
+        sampler = make_sampler(method, task, seed, recorder)
+        study = optuna.create_study(direction=task.direction, sampler=sampler)
+        if method == "tpe_default":
+            study.enqueue_trial(task.default_config)
+        sampling: list[float] = []
+
+        def objective(trial: optuna.Trial) -> float:
+            # Optuna samples lazily, at the first suggest call: asking for the parameters is
+            # the sampler's foreground time (what the trial waits for).
+            start = time.perf_counter()
+            config = suggest(trial, task)
+            sampling.append(time.perf_counter() - start)
+            return task.objective(config)
+
+        start = time.perf_counter()
+        study.optimize(objective, n_trials=n_trials, catch=(ValueError,))
+        wall = time.perf_counter() - start
+        if isinstance(sampler, LLAMBOSampler):
+            sampler.close()
+    trials = study.get_trials(deepcopy=False)
+    values = [t.value if t.state == TrialState.COMPLETE else None for t in trials]
+    best_config = best_value = test = None
+    completed = [t for t in trials if t.state == TrialState.COMPLETE]
+    if completed:
+        best = study.best_trial
+        best_config, best_value = dict(best.params), float(best.value)
+        test = task.test_score(best_config)
+    sources: list[str | None] = []
+    fallbacks = 0
+    for t in trials:
+        attrs = t.user_attrs.get(SUGGESTION_ATTR) or {}
+        sources.append(attrs.get("source"))
+        fallbacks += attrs.get("fallback") is not None
+    return RunResult(
+        task=task.name,
+        method=method,
+        seed=seed,
+        values=values,
+        params=[dict(t.params) for t in trials],
+        best_value=best_value,
+        best_config=best_config,
+        test_score=test,
+        wall_s=wall,
+        sampling_s=sampling,
+        llm_calls=[asdict(c) for c in recorder.calls] if recorder else [],
+        sources=sources,
+        fallbacks=fallbacks,
+    )

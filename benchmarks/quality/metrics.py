@@ -1,0 +1,101 @@
+"""Normalized regret and the statistics reported over (task, seed) pairs."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+CHECKPOINTS = (5, 10, 25)
+
+
+def best_so_far(values: Sequence[float | None], direction: str) -> list[float | None]:
+    """The best score after each trial (failed trials, ``None``, change nothing)."""
+    out: list[float | None] = []
+    best: float | None = None
+    for v in values:
+        usable = v is not None and math.isfinite(v)
+        if usable and (best is None or (v > best if direction == "maximize" else v < best)):
+            best = float(v)  # type: ignore[arg-type]
+        out.append(best)
+    return out
+
+
+def normalized_regret(best: float | None, f_star: float, f_ref: float, direction: str) -> float:
+    """``(f* − best) / (f* − f_ref)`` for maximization (mirrored for minimization), in [0, 1].
+
+    No result yet counts as regret 1; a task where ``f* == f_ref`` has no room to regret.
+
+    >>> normalized_regret(0.9, 1.0, 0.5, "maximize")
+    0.2
+    >>> normalized_regret(3.0, 2.0, 7.0, "minimize")
+    0.2
+    """
+    if best is None:
+        return 1.0
+    span = f_star - f_ref if direction == "maximize" else f_ref - f_star
+    if span <= 0:
+        return 0.0
+    gap = f_star - best if direction == "maximize" else best - f_star
+    return float(min(1.0, max(0.0, gap / span)))
+
+
+def regret_curve(
+    values: Sequence[float | None], f_star: float, f_ref: float, direction: str
+) -> list[float]:
+    """Normalized regret after each trial."""
+    return [normalized_regret(b, f_star, f_ref, direction) for b in best_so_far(values, direction)]
+
+
+def at(curve: Sequence[float], trial: int) -> float | None:
+    """Regret after ``trial`` trials (1-based), or ``None`` when the run was shorter."""
+    return float(curve[trial - 1]) if len(curve) >= trial else None
+
+
+def mean_se(xs: Sequence[float]) -> tuple[float | None, float | None]:
+    """Mean and standard error (``None`` for an empty sample; SE 0 for one value)."""
+    if not xs:
+        return None, None
+    a = np.asarray(xs, dtype=float)
+    se = float(a.std(ddof=1) / math.sqrt(len(a))) if len(a) > 1 else 0.0
+    return float(a.mean()), se
+
+
+def mean_ranks(table: Mapping[str, Mapping[Any, float]]) -> dict[str, float]:
+    """Average rank (1 = lowest regret, ties averaged) of each method over the keys that
+    every method has."""
+    from scipy.stats import rankdata
+
+    methods = list(table)
+    if not methods:
+        return {}
+    common = set.intersection(*(set(table[m]) for m in methods))
+    if not common:
+        return {}
+    ranks = np.array([rankdata([table[m][k] for m in methods]) for k in sorted(common, key=repr)])
+    return {m: float(r) for m, r in zip(methods, ranks.mean(axis=0), strict=True)}
+
+
+def wilcoxon(ours: Mapping[Any, float], baseline: Mapping[Any, float]) -> dict[str, Any]:
+    """Wilcoxon signed-rank test of paired regrets (two-sided), over the shared keys."""
+    from scipy.stats import wilcoxon as scipy_wilcoxon
+
+    keys = sorted(set(ours) & set(baseline), key=repr)
+    diffs = [ours[k] - baseline[k] for k in keys]
+    result: dict[str, Any] = {
+        "n_pairs": len(keys),
+        "mean_difference": float(np.mean(diffs)) if diffs else None,
+        "ours_better": sum(d < 0 for d in diffs),
+        "baseline_better": sum(d > 0 for d in diffs),
+        "statistic": None,
+        "p_value": None,
+    }
+    if not any(abs(d) > 1e-12 for d in diffs):
+        result["note"] = "no non-zero differences: the test is undefined"
+        return result
+    test = scipy_wilcoxon(diffs, zero_method="zsplit")
+    result["statistic"] = float(test.statistic)
+    result["p_value"] = float(test.pvalue)
+    return result

@@ -1,0 +1,221 @@
+"""Writing the results: JSON, a markdown table and regret plots (when matplotlib is there)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
+LABELS = {
+    "oracle_full": "oracle_full (scripted)",
+    "adversarial_full": "adversarial_full (scripted)",
+    "noise_full": "noise_full (scripted)",
+}
+
+
+def _num(x: Any, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return str(x)
+    return f"{x:.{digits}f}"
+
+
+def rerender(json_path: Path, out_dir: Path | None = None) -> dict[str, Path | str]:
+    """Rewrite the summary, markdown and plot from a saved ``quality_<profile>.json``."""
+    from benchmarks.quality.run import summarize
+
+    results = json.loads(Path(json_path).read_text())
+    results["summary"] = summarize(results)
+    return write_all(results, out_dir or Path(json_path).parent)
+
+
+def write_all(results: dict[str, Any], out_dir: Path | None = None) -> dict[str, Path | str]:
+    """Write ``quality_<profile>.json``, ``.md``, ``.png`` and ``summary.json``."""
+    out = out_dir or RESULTS_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"quality_{results['profile']}"
+    paths: dict[str, Path | str] = {}
+    paths["json"] = out / f"{stem}.json"
+    paths["json"].write_text(json.dumps(results, indent=1, default=str) + "\n")
+    paths["summary"] = out / "summary.json"
+    paths["summary"].write_text(json.dumps(results["summary"], indent=2, default=str) + "\n")
+    png = out / f"{stem}.png"
+    note = plot(results, png)
+    paths["png"] = png if note is None else note
+    paths["md"] = out / f"{stem}.md"
+    paths["md"].write_text(markdown(results, png.name if note is None else None, note))
+    return paths
+
+
+def markdown(results: dict[str, Any], png_name: str | None, plot_note: str | None) -> str:
+    s = results["summary"]
+    methods = list(results["regret"])
+    lines = [
+        f"# Search quality ({results['profile']} profile)",
+        "",
+        f"{results['date']} on {s['machine']['platform']}, {s['machine']['cpu_count']} CPUs; "
+        f"LLM for ours_warmstart/ours_full: {results.get('llm') or 'none'}; "
+        f"{results['elapsed_s'] / 60:.1f} min.",
+        f"Tasks: {', '.join(results['settings']['tasks'])}; seeds "
+        f"{results['settings']['seeds']}. Scripted methods answer from the reference table "
+        "and are not language models.",
+        "",
+        "## Normalized regret (mean ± standard error over task × seed; lower is better)",
+        "",
+        "| method | trials | @5 | @10 | @25 | mean rank |",
+        "|---|---|---|---|---|---|",
+    ]
+    rank = results["mean_rank"]
+    for m in methods:
+        cells = []
+        for cp in ("5", "10", "25"):
+            mean, se = results["regret"][m][cp], results["regret_se"][m][cp]
+            cells.append("–" if mean is None else f"{mean:.3f} ± {se:.3f}")
+        lines.append(
+            f"| {LABELS.get(m, m)} | {results['settings']['trials'][m]} | {' | '.join(cells)} | "
+            f"{_num(rank['ranks'].get(m), 2)} |"
+        )
+    lines += [
+        "",
+        f"Mean rank at trial {rank['trial']} (1 = best).",
+        "",
+        "## Wilcoxon signed-rank tests (ours vs the best Optuna baseline, paired by task × seed)",
+        "",
+        "| ours | baseline | trial | pairs | ours better | baseline better | mean diff | p |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for m, t in results["wilcoxon"].items():
+        lines.append(
+            f"| {m} | {t['baseline']} | {t['trial']} | {t['n_pairs']} | {t['ours_better']} | "
+            f"{t['baseline_better']} | {_num(t['mean_difference'])} | {_num(t['p_value'])} |"
+        )
+    lines += ["", "## Targets", "", "| target | figure | bound | met |", "|---|---|---|---|"]
+    for t in s["targets"].values():
+        lines.append(
+            f"| {t['target']} | {_num(t['figure'])} | {_num(t['bound'])} | "
+            f"{'not evaluated' if t['met'] is None else _num(t['met'])} |"
+        )
+        if "indicative_at_10" in t:
+            i = t["indicative_at_10"]
+            lines.append(
+                f"| (indicative, same at trial 10) | {_num(i['figure'])} | "
+                f"{_num(i['bound'])} | {'–' if i['met'] is None else _num(i['met'])} |"
+            )
+    lines += ["", "## Generalization: best configuration's CV score and held-out (20%) score", ""]
+    for task, by_method in results["generalization"].items():
+        metric = "acc ↑" if results["f_star"][task] > results["f_ref"][task] else "mse ↓"
+        lines += [
+            f"**{task}** ({metric}; f* = {results['f_star'][task]:.4f}, "
+            f"f_ref = {results['f_ref'][task]:.4f})",
+            "",
+            "| method | CV | test |",
+            "|---|---|---|",
+        ]
+        for m, g in by_method.items():
+            lines.append(f"| {LABELS.get(m, m)} | {g['cv']:.4f} | {g['test']:.4f} |")
+        lines.append("")
+    lines += [
+        "## Cost",
+        "",
+        "LLM calls (per planning step = per proposal or warm-start call):",
+        "",
+        "| method | calls/run | prompt tok/step | completion tok/step | LLM s/step | "
+        "fallbacks/run |",
+        "|---|---|---|---|---|---|",
+    ]
+    for m, c in results["llm_cost"].items():
+        p = c["per_step"]
+        lines.append(
+            f"| {LABELS.get(m, m)} | {c['calls_per_run']:.1f} | {p['prompt_tokens']:.0f} | "
+            f"{p['completion_tokens']:.0f} | {p['latency_s']:.2f} | "
+            f"{c['fallbacks_per_run']:.1f} |"
+        )
+    sampling = results.get("median_sampling_s")
+    if sampling:
+        lines += [
+            "",
+            "Median foreground sampling time per trial in the runs (ms; pipelined LLM work "
+            "runs in the background): "
+            + ", ".join(f"{m} {v * 1e3:.1f}" for m, v in sampling.items()),
+            "",
+        ]
+    elif results.get("median_sampling_s_note"):
+        lines += [
+            "",
+            f"Sampling time per trial in the runs: {results['median_sampling_s_note']}",
+            "",
+        ]
+    if results["overhead"]:
+        lines += [
+            'Engine overhead (`mode="off"`, no pipeline) vs TPE, median time of `ask()` '
+            "with its `suggest_*` calls:",
+            "",
+            "| history | ours_off ms | TPE ms | ratio |",
+            "|---|---|---|---|",
+        ]
+        for h, o in results["overhead"].items():
+            lines.append(
+                f"| {h} | {o['ours_off_s'] * 1e3:.1f} | {o['tpe_s'] * 1e3:.1f} | {o['ratio']:.2f} |"
+            )
+        lines.append("")
+    pl = results["pipelining"]
+    if pl:
+        one, two = pl["one_worker"], pl["two_workers"]
+        lines += [
+            f"Pipelining: L = {one['step_latency_s']} s of LLM latency per planning step "
+            f"({one['per_call_delay_s']:.3g} s per call), T = {one['trial_s']} s per trial, "
+            f"N = {one['n_trials']}: one worker {one['wall_s']:.2f} s, ratio to N × max(L, T) "
+            f"= {pl['ratio']:.2f}; two workers {two['wall_s']:.2f} s, speed-up "
+            f"{pl['speedup_2_workers']:.2f}.",
+            "",
+        ]
+    if png_name:
+        lines += [f"![regret curves]({png_name})", ""]
+    elif plot_note:
+        lines += [f"Plots skipped: {plot_note}", ""]
+    return "\n".join(lines)
+
+
+def plot(results: dict[str, Any], path: Path) -> str | None:
+    """Regret curves per task (mean with a ± standard-error band over seeds); returns a note
+    instead when matplotlib is missing."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "matplotlib is not installed (pip install 'matplotlib>=3.8')"
+    tasks = results["settings"]["tasks"]
+    fig, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), 4.5), squeeze=False)
+    cmap = plt.get_cmap("tab20")
+    for ax, task in zip(axes[0], tasks, strict=True):
+        for i, (m, curves) in enumerate(results["curves"].items()):
+            rows = [c for key, c in curves.items() if key.split("/")[0] == task]
+            if not rows:
+                continue
+            n = min(len(c) for c in rows)
+            a = np.array([c[:n] for c in rows])
+            mean = a.mean(axis=0)
+            se = a.std(axis=0, ddof=1) / np.sqrt(len(a)) if len(a) > 1 else np.zeros(n)
+            x = np.arange(1, n + 1)
+            style = "--" if m in LABELS else "-"
+            ax.plot(x, mean, style, color=cmap(i), label=LABELS.get(m, m), linewidth=1.5)
+            ax.fill_between(x, mean - se, mean + se, color=cmap(i), alpha=0.15)
+        ax.set_title(task)
+        ax.set_xlabel("trial")
+        ax.set_ylabel("normalized regret")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0][-1].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return None

@@ -1,0 +1,404 @@
+"""The benchmark as a whole: profiles, the run loop, aggregation and the summary."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.quality import cost, metrics, reference
+from benchmarks.quality.methods import (
+    METHODS,
+    OURS,
+    ClientFactory,
+    RunResult,
+    run_one,
+)
+from benchmarks.quality.suite import CV_FOLDS, FULL_TASKS, QUICK_TASKS, get_task
+
+OPTUNA_MODEL_BASED = ("tpe", "tpe_default", "cmaes", "gp")
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much to run. ``llm_trials`` overrides ``trials`` for the real-LLM methods."""
+
+    name: str
+    tasks: tuple[str, ...]
+    seeds: tuple[int, ...]
+    trials: int
+    llm_trials: dict[str, int] = field(default_factory=dict)
+    reference_size: int = 500
+    overhead_sizes: tuple[int, ...] = (10, 100, 1000)
+    overhead_repeats: int = 5
+    pipeline_latency_s: float = 0.3
+    pipeline_trial_s: float = 0.3
+    pipeline_trials: int = 12
+
+    def trials_for(self, method: str) -> int:
+        return self.llm_trials.get(method, self.trials)
+
+
+PROFILES = {
+    "quick": Profile(
+        name="quick",
+        tasks=QUICK_TASKS,
+        seeds=(0, 1),
+        trials=25,
+        llm_trials={"ours_full": 10, "ours_warmstart": 12},
+        reference_size=1000,
+        overhead_repeats=3,
+    ),
+    "full": Profile(
+        name="full",
+        tasks=FULL_TASKS,
+        seeds=(0, 1, 2, 3, 4),
+        trials=30,
+        reference_size=500,
+        overhead_repeats=10,
+        pipeline_latency_s=1.0,
+        pipeline_trial_s=1.0,
+        pipeline_trials=30,
+    ),
+}
+
+
+def customized(profile: Profile, **changes: Any) -> Profile:
+    """``profile`` with the given fields replaced (``None`` values are ignored)."""
+    return replace(profile, **{k: v for k, v in changes.items() if v is not None})
+
+
+def run_benchmark(
+    profile: Profile,
+    methods: Sequence[str] = METHODS,
+    *,
+    real_llm: ClientFactory | None = None,
+    llm_label: str = "",
+    reference_dir: Path | None = None,
+    update_reference: bool = True,
+    measure_cost: bool = True,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run every (task, seed, method) of ``profile``; return the full results."""
+    say = progress or (lambda _msg: None)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"unknown methods {unknown}; choose from {', '.join(METHODS)}")
+    started = time.perf_counter()
+    tasks = {name: get_task(name) for name in profile.tasks}
+    refs: dict[str, reference.Reference] = {}
+    for name, task in tasks.items():
+        say(f"reference table {name} (≥{profile.reference_size} random configurations)")
+        refs[name] = reference.ensure(
+            task,
+            profile.reference_size,
+            reference_dir,
+            lambda i, n, name=name: say(f"  {name}: {i}/{n} evaluated"),
+        )
+
+    jobs = [(t, s, m) for t in profile.tasks for s in profile.seeds for m in methods]
+    runs: list[RunResult] = []
+    for k, (task_name, seed, method) in enumerate(jobs, 1):
+        task, ref = tasks[task_name], refs[task_name]
+        n = profile.trials_for(method)
+        run = run_one(task, method, seed, n, reference=ref, real_llm=real_llm)
+        runs.append(run)
+        curve = metrics.regret_curve(run.values, ref.f_star, ref.f_ref, task.direction)
+        llm = ""
+        if run.llm_calls:
+            seconds = sum(c["latency_s"] for c in run.llm_calls)
+            llm = f", {len(run.llm_calls)} LLM calls ({seconds:.1f} s)"
+        say(
+            f"[{k:>3}/{len(jobs)}] {time.perf_counter() - started:7.1f}s  {task_name:<12} "
+            f"{method:<16} seed {seed}: best {run.best_value:.4g} after {n} trials, "
+            f"regret {curve[-1]:.3f} ({run.wall_s:.1f} s{llm})"
+        )
+
+    # f* is the best ever observed: the reference table's, raised by any run that beats it.
+    for name, ref in refs.items():
+        task = tasks[name]
+        for run in runs:
+            if run.task == name and run.best_value is not None:
+                source = f"benchmark run {run.method} seed {run.seed}"
+                if reference.raise_f_star(ref, run.best_value, source):
+                    say(f"f* of {name} raised to {run.best_value:.6g} by {source}")
+                    if update_reference:
+                        reference.save(ref, reference_dir)
+
+    overhead: dict[str, Any] = {}
+    pipelining: dict[str, Any] = {}
+    if measure_cost:
+        first = profile.tasks[0]
+        say(f"engine overhead vs TPE on {first}, history sizes {profile.overhead_sizes}")
+        overhead = cost.overhead(
+            tasks[first], refs[first], profile.overhead_sizes, profile.overhead_repeats
+        )
+        for size, row in overhead.items():
+            say(
+                f"  h={size}: ours_off {row['ours_off_s'] * 1e3:.1f} ms, "
+                f"TPE {row['tpe_s'] * 1e3:.1f} ms, ratio {row['ratio']:.2f}"
+            )
+        say(
+            f"pipelining: L={profile.pipeline_latency_s}s per step, "
+            f"T={profile.pipeline_trial_s}s per trial, N={profile.pipeline_trials}"
+        )
+        one = cost.pipelining(
+            profile.pipeline_latency_s, profile.pipeline_trial_s, profile.pipeline_trials, 1
+        )
+        two = cost.pipelining(
+            profile.pipeline_latency_s, profile.pipeline_trial_s, profile.pipeline_trials, 2
+        )
+        pipelining = {
+            "one_worker": one,
+            "two_workers": two,
+            "ratio": one["ratio_to_bound"],
+            "speedup_2_workers": one["wall_s"] / two["wall_s"],
+        }
+        say(
+            f"  1 worker: {one['wall_s']:.1f} s (ratio {one['ratio_to_bound']:.2f}); "
+            f"2 workers: {two['wall_s']:.1f} s (speed-up {pipelining['speedup_2_workers']:.2f})"
+        )
+
+    results = aggregate(profile, list(methods), runs, refs, tasks)
+    results.update(
+        machine=machine(),
+        date=datetime.now(UTC).isoformat(timespec="seconds"),
+        profile=profile.name,
+        llm=llm_label,
+        settings={
+            "tasks": list(profile.tasks),
+            "seeds": list(profile.seeds),
+            "trials": {m: profile.trials_for(m) for m in methods},
+            "reference_size": profile.reference_size,
+            "cv_folds": CV_FOLDS,
+        },
+        overhead=overhead,
+        pipelining=pipelining,
+        elapsed_s=time.perf_counter() - started,
+        runs=[r.to_json() for r in runs],
+    )
+    results["summary"] = summarize(results)
+    return results
+
+
+def machine() -> dict[str, Any]:
+    blas: list[dict[str, Any]] = []
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [
+            {k: info.get(k) for k in ("internal_api", "num_threads", "version")}
+            for info in threadpool_info()
+        ]
+    except ImportError:  # threadpoolctl comes with scikit-learn; be safe anyway
+        pass
+    return {
+        "threadpools": blas,
+        "load_average_at_end": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+    }
+
+
+def aggregate(
+    profile: Profile,
+    methods: list[str],
+    runs: list[RunResult],
+    refs: dict[str, reference.Reference],
+    tasks: dict[str, Any],
+) -> dict[str, Any]:
+    """Regret curves, checkpoints, ranks, tests, generalization and LLM cost."""
+    curves: dict[str, dict[tuple[str, int], list[float]]] = {m: {} for m in methods}
+    for run in runs:
+        ref, task = refs[run.task], tasks[run.task]
+        curves[run.method][(run.task, run.seed)] = metrics.regret_curve(
+            run.values, ref.f_star, ref.f_ref, task.direction
+        )
+
+    regret: dict[str, dict[str, float | None]] = {}
+    regret_se: dict[str, dict[str, float | None]] = {}
+    for m in methods:
+        regret[m], regret_se[m] = {}, {}
+        for cp in metrics.CHECKPOINTS:
+            xs = [metrics.at(c, cp) for c in curves[m].values()]
+            ok = [x for x in xs if x is not None]
+            mean, se = metrics.mean_se(ok) if ok and len(ok) == len(xs) else (None, None)
+            regret[m][str(cp)], regret_se[m][str(cp)] = mean, se
+
+    def reached(m: str) -> int:
+        lengths = [len(c) for c in curves[m].values()]
+        return min(lengths) if lengths else 0
+
+    common = [cp for cp in metrics.CHECKPOINTS if all(reached(m) >= cp for m in methods)]
+    rank_at = common[-1] if common else None
+    ranks = {}
+    if rank_at is not None:
+        ranks = metrics.mean_ranks(
+            {m: {k: c[rank_at - 1] for k, c in curves[m].items()} for m in methods}
+        )
+
+    tests: dict[str, Any] = {}
+    baselines = [m for m in OPTUNA_MODEL_BASED if m in methods]
+    for ours in (m for m in OURS if m in methods):
+        cps = [cp for cp in metrics.CHECKPOINTS if reached(ours) >= cp]
+        cps = [cp for cp in cps if all(reached(b) >= cp for b in baselines)]
+        if not cps or not baselines:
+            continue
+        cp = cps[-1]
+        best = min(baselines, key=lambda b: regret[b][str(cp)] or float("inf"))
+        result = metrics.wilcoxon(
+            {k: c[cp - 1] for k, c in curves[ours].items()},
+            {k: c[cp - 1] for k, c in curves[best].items()},
+        )
+        tests[ours] = {"baseline": best, "trial": cp, **result}
+
+    generalization: dict[str, dict[str, Any]] = {}
+    for name in refs:
+        generalization[name] = {}
+        for m in methods:
+            rs = [r for r in runs if r.task == name and r.method == m and r.best_value is not None]
+            if rs:
+                generalization[name][m] = {
+                    "cv": float(np.mean([r.best_value for r in rs])),
+                    "test": float(np.mean([r.test_score for r in rs])),
+                }
+
+    llm_cost: dict[str, Any] = {}
+    for m in methods:
+        calls = [c for r in runs if r.method == m for c in r.llm_calls]
+        if not calls:
+            continue
+        n_runs = sum(1 for r in runs if r.method == m)
+        steps = sum(1 for c in calls if c["purpose"] in ("propose", "warmstart")) or 1
+        by_purpose: dict[str, Any] = {}
+        for purpose in sorted({c["purpose"] for c in calls}):
+            cs = [c for c in calls if c["purpose"] == purpose]
+            by_purpose[purpose] = {
+                "calls": len(cs),
+                "prompt_tokens": float(np.mean([c["prompt_tokens"] for c in cs])),
+                "completion_tokens": float(np.mean([c["completion_tokens"] for c in cs])),
+                "latency_s": float(np.mean([c["latency_s"] for c in cs])),
+                "failed": sum(1 for c in cs if not c["ok"]),
+            }
+        llm_cost[m] = {
+            "calls_per_run": len(calls) / n_runs,
+            "per_step": {
+                "prompt_tokens": sum(c["prompt_tokens"] for c in calls) / steps,
+                "completion_tokens": sum(c["completion_tokens"] for c in calls) / steps,
+                "latency_s": sum(c["latency_s"] for c in calls) / steps,
+            },
+            "by_purpose": by_purpose,
+            "fallbacks_per_run": sum(r.fallbacks for r in runs if r.method == m) / n_runs,
+        }
+
+    sampling = {
+        m: float(np.median([s for r in runs if r.method == m for s in r.sampling_s] or [0.0]))
+        for m in methods
+    }
+    return {
+        "f_star": {n: r.f_star for n, r in refs.items()},
+        "f_star_source": {n: r.f_star_source for n, r in refs.items()},
+        "f_ref": {n: r.f_ref for n, r in refs.items()},
+        "regret": regret,
+        "regret_se": regret_se,
+        "regret_by_task": {
+            name: {
+                m: {
+                    str(cp): metrics.mean_se(
+                        [
+                            x
+                            for k, c in curves[m].items()
+                            if k[0] == name
+                            if (x := metrics.at(c, cp)) is not None
+                        ]
+                    )[0]
+                    for cp in metrics.CHECKPOINTS
+                }
+                for m in methods
+            }
+            for name in refs
+        },
+        "curves": {m: {f"{t}/{s}": c for (t, s), c in cs.items()} for m, cs in curves.items()},
+        "mean_rank": {"trial": rank_at, "ranks": ranks},
+        "wilcoxon": tests,
+        "generalization": generalization,
+        "llm_cost": llm_cost,
+        "median_sampling_s": sampling,
+    }
+
+
+def _target(figure: float | None, bound: float | None, text: str, **extra: Any) -> dict[str, Any]:
+    met = None if figure is None or bound is None else bool(figure <= bound)
+    return {"target": text, "figure": figure, "bound": bound, "met": met, **extra}
+
+
+def summarize(results: dict[str, Any]) -> dict[str, Any]:
+    """The machine-readable summary (``summary.json``) with the issue's targets checked."""
+    regret = results["regret"]
+    empty = {str(cp): None for cp in metrics.CHECKPOINTS}
+
+    def r(method: str, cp: int) -> float | None:
+        return (regret.get(method) or {}).get(str(cp))
+
+    baselines25 = [r(m, 25) for m in OPTUNA_MODEL_BASED if r(m, 25) is not None]
+    best25 = min(baselines25) if baselines25 else None
+    baselines10 = [r(m, 10) for m in OPTUNA_MODEL_BASED if r(m, 10) is not None]
+    best10 = min(baselines10) if baselines10 else None
+    tpe10 = r("tpe", 10)
+    overhead = results.get("overhead") or {}
+    ratio1000 = (overhead.get("1000") or {}).get("ratio")
+    pipelining = results.get("pipelining") or {}
+    targets = {
+        "ours_full_vs_best_baseline_at_25": _target(
+            r("ours_full", 25),
+            None if best25 is None else 0.8 * best25,
+            "ours_full@25 <= 0.8 x best of tpe/tpe_default/cmaes/gp @25",
+            indicative_at_10={
+                "figure": r("ours_full", 10),
+                "bound": None if best10 is None else 0.8 * best10,
+                "met": None
+                if r("ours_full", 10) is None or best10 is None
+                else bool(r("ours_full", 10) <= 0.8 * best10),
+            },
+        ),
+        "oracle_full_vs_tpe_at_10": _target(
+            r("oracle_full", 10),
+            None if tpe10 is None else 0.5 * tpe10,
+            "oracle_full@10 <= 0.5 x tpe@10",
+        ),
+        "adversarial_full_vs_ours_off_at_25": _target(
+            r("adversarial_full", 25),
+            None if r("ours_off", 25) is None else 1.1 * r("ours_off", 25),
+            "adversarial_full@25 <= 1.1 x ours_off@25",
+        ),
+        "overhead_at_1000": _target(ratio1000, 2.0, "engine overhead <= 2 x TPE at 1000 trials"),
+        "pipelining": _target(
+            pipelining.get("ratio"), 1.1, "wall / (N x max(L, T)) <= 1.1 with one worker"
+        ),
+    }
+    return {
+        "machine": results["machine"],
+        "date": results["date"],
+        "profile": results["profile"],
+        "llm": results.get("llm", ""),
+        "regret": {m: regret.get(m, empty) for m in METHODS},
+        "regret_se": {m: results["regret_se"].get(m, empty) for m in METHODS},
+        "mean_rank": results["mean_rank"],
+        "wilcoxon": results["wilcoxon"],
+        "overhead_ratio_vs_tpe": {k: v["ratio"] for k, v in overhead.items()},
+        "pipelining_ratio": pipelining.get("ratio"),
+        "speedup_2_workers": pipelining.get("speedup_2_workers"),
+        "targets": targets,
+        "elapsed_s": results["elapsed_s"],
+    }

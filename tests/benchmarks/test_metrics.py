@@ -1,0 +1,36 @@
+"""Normalized regret and the statistics of the quality benchmark, on hand-computed examples."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.quality import metrics
+
+
+def test_regret_maximize_hand_computed() -> None:
+    # f* = 1.0, f_ref = 0.5: best-so-far 0.5, 0.7, 0.7, 0.9 → (1 − b) / 0.5
+    curve = metrics.regret_curve([0.5, 0.7, 0.6, 0.9], f_star=1.0, f_ref=0.5, direction="maximize")
+    assert curve == pytest.approx([1.0, 0.6, 0.6, 0.2])
+
+
+def test_regret_minimize_is_mirrored_and_clipped() -> None:
+    # f* = 2, f_ref = 7: best-so-far 9 (clipped to 1), 4, 4, 1.5 (better than f*: clipped to 0)
+    curve = metrics.regret_curve([9.0, 4.0, 5.0, 1.5], f_star=2.0, f_ref=7.0, direction="minimize")
+    assert curve == pytest.approx([1.0, 0.4, 0.4, 0.0])
+
+
+def test_failed_trials_count_as_no_result() -> None:
+    curve = metrics.regret_curve([None, 0.75, None], f_star=1.0, f_ref=0.5, direction="maximize")
+    assert curve == pytest.approx([1.0, 0.5, 0.5])
+    assert metrics.at(curve, 3) == pytest.approx(0.5)
+    assert metrics.at(curve, 4) is None
+
+
+def test_mean_ranks_and_wilcoxon() -> None:
+    table = {"a": {1: 0.1, 2: 0.2, 3: 0.3}, "b": {1: 0.5, 2: 0.2, 3: 0.9}}
+    # ranks per key: (1, 2), (1.5, 1.5) tied, (1, 2)
+    assert metrics.mean_ranks(table) == pytest.approx({"a": 3.5 / 3, "b": 5.5 / 3})
+    test = metrics.wilcoxon(table["a"], table["b"])
+    assert test["n_pairs"] == 3 and test["ours_better"] == 2 and test["baseline_better"] == 0
+    assert 0.0 < test["p_value"] <= 1.0
+    assert metrics.wilcoxon(table["a"], table["a"])["p_value"] is None

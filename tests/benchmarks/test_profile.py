@@ -1,0 +1,65 @@
+"""A tiny profile end to end: every summary key, written files, no real LLM."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.quality.methods import METHODS, REAL_LLM, missing_dependency
+from benchmarks.quality.report import write_all
+from benchmarks.quality.run import Profile, run_benchmark
+
+from .conftest import SMALL_TASK
+
+
+@pytest.mark.integration
+def test_tiny_profile_summary_has_every_key(reference_dir: Path, tmp_path: Path) -> None:
+    profile = Profile(
+        name="tiny",
+        tasks=(SMALL_TASK,),
+        seeds=(0,),
+        trials=6,
+        reference_size=60,
+        overhead_sizes=(10, 20),
+        overhead_repeats=1,
+        pipeline_latency_s=0.05,
+        pipeline_trial_s=0.05,
+        pipeline_trials=7,
+    )
+    methods = [m for m in METHODS if m not in REAL_LLM and missing_dependency(m) is None]
+    results = run_benchmark(profile, methods, reference_dir=reference_dir)
+    paths = write_all(results, tmp_path)
+    summary = json.loads(Path(paths["summary"]).read_text())
+    for key in (
+        "machine",
+        "date",
+        "profile",
+        "regret",
+        "overhead_ratio_vs_tpe",
+        "pipelining_ratio",
+        "speedup_2_workers",
+        "targets",
+    ):
+        assert key in summary, key
+    assert summary["profile"] == "tiny"
+    assert set(summary["regret"]) == set(METHODS)
+    for m in methods:
+        assert set(summary["regret"][m]) == {"5", "10", "25"}
+        assert 0.0 <= summary["regret"][m]["5"] <= 1.0
+        assert summary["regret"][m]["25"] is None
+    assert summary["regret"]["ours_full"]["5"] is None  # not run here
+    assert set(summary["overhead_ratio_vs_tpe"]) == {"10", "20"}
+    assert summary["pipelining_ratio"] > 0 and summary["speedup_2_workers"] > 0
+    assert set(summary["targets"]) == {
+        "ours_full_vs_best_baseline_at_25",
+        "oracle_full_vs_tpe_at_10",
+        "adversarial_full_vs_ours_off_at_25",
+        "overhead_at_1000",
+        "pipelining",
+    }
+    for target in summary["targets"].values():
+        assert {"target", "figure", "bound", "met"} <= set(target)
+    assert Path(paths["md"]).read_text().startswith("# Search quality (tiny profile)")
+    assert json.loads(Path(paths["json"]).read_text())["runs"]
