@@ -153,12 +153,19 @@ class Planner:
             except LLMError as exc:
                 fallback = _describe(exc)
                 logger.warning("LLM warm start failed, using quasi-random points: %s", fallback)
+        before = len(out)
         for config in proposal.configs:
             add(
                 config, source="warmstart", rationale=proposal.rationale, rejected=proposal.rejected
             )
-        if len(out) < slots and proposal.rejected and fallback is None:
-            fallback = f"{len(proposal.rejected)} invalid warm-start proposal(s) replaced"
+        repeated = len(proposal.configs) - (len(out) - before)
+        if len(out) < slots and fallback is None and (proposal.rejected or repeated):
+            parts = []
+            if proposal.rejected:
+                parts.append(f"{len(proposal.rejected)} invalid")
+            if repeated:
+                parts.append(f"{repeated} repeated")
+            fallback = f"{' and '.join(parts)} warm-start proposal(s) replaced"
         fill = quasi_random(self.space, 4 * slots + 8, rng)
         for config in fill:
             add(

@@ -95,6 +95,7 @@ def test_warm_start_puts_defaults_first_then_llm_then_fills_distinct() -> None:
     assert len(keys) == 5, "duplicates must be replaced"
     assert all(SPACE.contains(s.config) for s in plan)
     assert plan[1].rationale == "warmstart rationale"
+    assert "repeated warm-start proposal(s) replaced" in (plan[2].fallback or "")
     assert client.calls[0]["purpose"] == "warmstart"
 
 
