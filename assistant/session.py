@@ -370,6 +370,16 @@ class TuningSession:
                     config = suggest_config(trial, space)
                     if trial.number in self._rejected:
                         trial.set_user_attr("failure_reason", "rejected by the user")
+                        self.store.append_event(
+                            self.id,
+                            events.TRIAL_FINISHED,
+                            {
+                                "status": "rejected",
+                                "config": config,
+                                "error": "rejected by the user",
+                            },
+                            trial_number=trial.number,
+                        )
                         raise _TrialFailed("rejected by the user")
                     self.store.append_event(
                         self.id,

@@ -17,7 +17,8 @@ const DEFAULTS: ISidebarSettings = {
   llmBaseUrl: '',
   llmModel: '',
   storageUrl: '',
-  pollIntervalMs: 1000
+  pollIntervalMs: 1000,
+  reviewMode: false
 };
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -34,7 +35,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null
   ) => {
     let settings: ISidebarSettings = { ...DEFAULTS };
-    const sidebar = new AssistantSidebar(tracker, () => settings);
+    let saveReviewMode: ((on: boolean) => void) | null = null;
+    const sidebar = new AssistantSidebar(tracker, () => settings, on => saveReviewMode?.(on));
     sidebar.title.icon = assistantIcon;
     app.shell.add(sidebar, 'right', { rank: 900 });
     if (restorer) {
@@ -46,9 +48,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
         .then(loaded => {
           const update = () => {
             settings = { ...DEFAULTS, ...(loaded.composite as any) };
+            sidebar.settingsChanged();
           };
           update();
           loaded.changed.connect(update);
+          saveReviewMode = on => {
+            loaded
+              .set('reviewMode', on)
+              .catch(reason => console.warn('automl-assistant: saving reviewMode failed', reason));
+          };
         })
         .catch(reason => console.error('automl-assistant: settings failed to load', reason));
     }

@@ -1,3 +1,4 @@
+import { InputDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
 import { IEvent } from './api';
@@ -13,6 +14,25 @@ interface ITrialRow {
 }
 
 type SortKey = 'number' | 'status' | 'value' | 'source' | 'duration';
+
+/** A person's decision on a suggestion in review mode, as its user_action event says. */
+interface IDecision {
+  action: string;
+  config: { [key: string]: any };
+}
+
+/**
+ * Sends a review command (`/accept N`, `/reject N`, `/edit N k=v ...`) through the chat's
+ * kernel path; resolves to whether the kernel accepted it.
+ */
+export type DecideFn = (command: string) => Promise<boolean>;
+
+const DECIDED: { [action: string]: string } = {
+  accept: 'Accepted',
+  reject: 'Rejected',
+  edit: 'Edited',
+  pending: 'Sending…'
+};
 
 const PLOT_W = 300;
 const PLOT_H = 150;
@@ -31,13 +51,25 @@ export function formatConfig(config: { [key: string]: any }): string {
     .join(', ');
 }
 
+/** A config as `key=value` words for `/edit` (exact numbers; quoted where spaces need it). */
+export function configArgs(config: { [key: string]: any }): string {
+  return Object.entries(config)
+    .map(([k, v]) => {
+      const text = String(v);
+      return /^[^\s'"]+$/.test(text) ? `${k}=${text}` : `'${k}=${text.replace(/'/g, '')}'`;
+    })
+    .join(' ');
+}
+
 /**
  * A session drawn from its event stream: status line, best-so-far plot, suggestion cards
  * and a sortable trials table. Live view and replay feed it the same events.
  */
 export class SessionView extends Widget {
-  constructor() {
+  /** Given (the live view), cards awaiting a decision in review mode get buttons. */
+  constructor(decide: DecideFn | null = null) {
     super();
+    this._decide = decide;
     this.addClass('jp-AutomlAssistant-session');
     this._status = this.part('div', 'jp-AutomlAssistant-status');
     this._plot = this.part('div', 'jp-AutomlAssistant-plot');
@@ -52,12 +84,17 @@ export class SessionView extends Widget {
     this._metric = metric;
     this._trials = new Map();
     this._suggestions = [];
+    this._decisions = new Map();
+    this._review = false;
     this._state = sessionId ? 'created' : '';
     this.render();
   }
 
   /** Fold events into the view's state, then redraw. */
   addEvents(events: IEvent[]): void {
+    if (events.length === 0 && this._rendered) {
+      return; // nothing new: keep the DOM (and any button under the pointer) as it is
+    }
     for (const event of events) {
       this.apply(event);
     }
@@ -96,16 +133,30 @@ export class SessionView extends Widget {
         this._state = 'created';
         break;
       case 'session_started':
-        this._state = 'running';
+        this._state = p.review ? 'running, review mode' : 'running';
+        this._review = Boolean(p.review);
+        break;
+      case 'user_action':
+        if (typeof p.trial === 'number' && p.action !== 'stop') {
+          this._decisions.set(p.trial, { action: String(p.action), config: p.config || {} });
+          // A rejected trial fails without running: no trial_started or trial_finished follows.
+          const rejected = this._trials.get(p.trial);
+          if (p.action === 'reject' && rejected && rejected.status === 'suggested') {
+            rejected.status = 'rejected';
+          }
+        }
         break;
       case 'session_finished':
         this._state = 'finished';
+        this.settleEdits();
         break;
       case 'session_stopped':
         this._state = 'stopped';
+        this.settleEdits();
         break;
       case 'session_failed':
         this._state = 'failed: ' + String(p.error || '').slice(0, 120);
+        this.settleEdits();
         break;
       case 'suggestion':
         if (n !== null) {
@@ -120,6 +171,9 @@ export class SessionView extends Widget {
           const r = row();
           r.status = 'running';
           r.config = p.config || r.config;
+          if (this._decisions.get(n)?.action === 'edit') {
+            r.source = 'user'; // the edit the space allowed replaced the suggestion
+          }
         }
         break;
       case 'trial_finished':
@@ -138,7 +192,17 @@ export class SessionView extends Widget {
     }
   }
 
+  /** An edit the space did not allow fails its trial unrun: once the run ends, say so. */
+  private settleEdits(): void {
+    for (const t of this._trials.values()) {
+      if (t.status === 'suggested' && this._decisions.get(t.number)?.action === 'edit') {
+        t.status = 'rejected';
+      }
+    }
+  }
+
   private render(): void {
+    this._rendered = true;
     this.renderStatus();
     this.renderPlot();
     this.renderCards();
@@ -262,9 +326,79 @@ export class SessionView extends Widget {
           fb.textContent = `fallback: ${payload.fallback}`;
           card.appendChild(fb);
         }
+        this.renderReview(card, trial, payload.config || {});
         return card;
       })
     );
+  }
+
+  /** Review mode: Accept / Edit / Reject on a card awaiting its decision, else the decision. */
+  private renderReview(card: HTMLElement, trial: number, config: { [key: string]: any }): void {
+    const decision = this._decisions.get(trial);
+    if (decision) {
+      const done = document.createElement('div');
+      done.className = `jp-AutomlAssistant-decision jp-mod-${decision.action}`;
+      done.textContent =
+        (DECIDED[decision.action] || decision.action) +
+        (decision.action === 'edit' ? `: ${formatConfig(decision.config)}` : '');
+      card.appendChild(done);
+      return;
+    }
+    const status = this._trials.get(trial)?.status;
+    const running = this._state.startsWith('running');
+    if (!this._decide || !this._review || !running || status !== 'suggested') {
+      return;
+    }
+    card.classList.add('jp-mod-awaiting');
+    const bar = document.createElement('div');
+    bar.className = 'jp-AutomlAssistant-reviewBar';
+    const send = async (action: string, command: string, edited: { [key: string]: any }) => {
+      this._decisions.set(trial, { action: 'pending', config: {} });
+      this.renderCards();
+      const ok = await (this._decide as DecideFn)(`${command} session=${this._sessionId}`);
+      if (ok) {
+        this._decisions.set(trial, { action, config: edited });
+      } else {
+        this._decisions.delete(trial); // the chat shows why; the buttons come back
+      }
+      this.renderCards();
+    };
+    const button = (label: string, action: string, onclick: () => void) => {
+      const b = document.createElement('button');
+      b.className = `jp-mod-styled jp-AutomlAssistant-review jp-mod-${action}`;
+      b.textContent = label;
+      b.dataset.action = action;
+      b.onclick = onclick;
+      bar.appendChild(b);
+    };
+    button('Accept', 'accept', () => void send('accept', `/accept ${trial}`, {}));
+    button('Edit', 'edit', () => void this.edit(trial, config, send));
+    button('Reject', 'reject', () => void send('reject', `/reject ${trial}`, {}));
+    card.appendChild(bar);
+  }
+
+  private async edit(
+    trial: number,
+    config: { [key: string]: any },
+    send: (action: string, command: string, edited: { [key: string]: any }) => Promise<void>
+  ): Promise<void> {
+    const result = await InputDialog.getText({
+      title: `Edit trial ${trial}: key=value, separated by spaces`,
+      text: configArgs(config),
+      okLabel: 'Run with these'
+    });
+    const text = (result.value || '').trim();
+    if (!result.button.accept || !text || this._decisions.has(trial)) {
+      return;
+    }
+    const edited: { [key: string]: any } = {};
+    for (const word of text.split(/\s+/)) {
+      const [key, ...rest] = word.replace(/^'|'$/g, '').split('=');
+      if (key && rest.length) {
+        edited[key] = rest.join('=');
+      }
+    }
+    await send('edit', `/edit ${trial} ${text}`, edited);
   }
 
   private renderTable(): void {
@@ -335,6 +469,10 @@ export class SessionView extends Widget {
   private _target: number | null = null;
   private _trials = new Map<number, ITrialRow>();
   private _suggestions: { trial: number; payload: any }[] = [];
+  private _decisions = new Map<number, IDecision>();
+  private _review = false;
+  private _rendered = false;
+  private _decide: DecideFn | null;
   private _sortKey: SortKey = 'number';
   private _sortAsc = true;
 }

@@ -8,16 +8,26 @@ import { SessionsPanel } from './sessions';
 
 export interface ISidebarSettings extends IKernelSettings {
   pollIntervalMs: number;
+  reviewMode: boolean;
 }
 
 const TERMINAL = new Set(['session_finished', 'session_stopped', 'session_failed']);
 
 /** The sidebar: chat with slash commands, the live session view, sessions and replay. */
 export class AssistantSidebar extends Panel {
-  constructor(tracker: INotebookTracker, settings: () => ISidebarSettings) {
+  /**
+   * `setReviewMode` saves the "Review suggestions" toggle as the `reviewMode` setting; without
+   * it (no settings registry) the toggle holds for this page only.
+   */
+  constructor(
+    tracker: INotebookTracker,
+    settings: () => ISidebarSettings,
+    setReviewMode: ((on: boolean) => void) | null = null
+  ) {
     super();
     this._tracker = tracker;
     this._settings = settings;
+    this._setReviewMode = setReviewMode;
     this._bridge = new KernelBridge(tracker, settings);
     this.id = 'automl-assistant-sidebar';
     this.addClass('jp-AutomlAssistant');
@@ -27,7 +37,7 @@ export class AssistantSidebar extends Panel {
     tabs.addClass('jp-AutomlAssistant-tabs');
     this.addWidget(tabs);
     this._chat = this.makeChat();
-    this._live = new SessionView();
+    this._live = new SessionView(async command => (await this.submit(command))?.ok ?? false);
     // The store the kernel reported last wins over the server's default: a kernel started in a
     // notebook's folder finds ./automl-assistant.db there, not where the server runs.
     this._sessions = new SessionsPanel(
@@ -82,6 +92,17 @@ export class AssistantSidebar extends Panel {
     send.className = 'jp-mod-styled jp-mod-accept';
     send.textContent = 'Send';
     form.append(input, send);
+    const toggle = document.createElement('label');
+    toggle.className = 'jp-AutomlAssistant-reviewToggle';
+    toggle.title = 'Each suggestion waits for your Accept, Edit or Reject before its trial runs';
+    this._reviewBox = document.createElement('input');
+    this._reviewBox.type = 'checkbox';
+    this._reviewBox.checked = this._settings().reviewMode;
+    this._reviewBox.onchange = () => {
+      this._reviewOverride = this._reviewBox.checked;
+      this._setReviewMode?.(this._reviewBox.checked);
+    };
+    toggle.append(this._reviewBox, ' Review suggestions');
     form.onsubmit = event => {
       event.preventDefault();
       const text = input.value.trim();
@@ -90,13 +111,27 @@ export class AssistantSidebar extends Panel {
         void this.submit(text);
       }
     };
-    chat.node.append(this._log, form);
+    chat.node.append(this._log, form, toggle);
     this.say('assistant', 'Type /help for the commands. Tuning runs in the notebook\'s kernel.');
     return chat;
   }
 
-  /** Send one message to the kernel and show the answer. */
-  async submit(text: string): Promise<void> {
+  /** The settings changed: show the saved review mode. */
+  settingsChanged(): void {
+    this._reviewOverride = null;
+    this._reviewBox.checked = this._settings().reviewMode;
+  }
+
+  /** Whether a `/tune` from here runs in review mode. */
+  get reviewMode(): boolean {
+    return this._reviewOverride ?? this._settings().reviewMode;
+  }
+
+  /** Send one message to the kernel and show the answer (null if it could not be sent). */
+  async submit(text: string): Promise<IChatReply | null> {
+    if (this.reviewMode && /^\/tune\s/.test(text) && !/\sreview=/.test(text)) {
+      text += ' review=on';
+    }
     this.say('user', text);
     const pending = this.say('pending', 'working…');
     let reply: IChatReply;
@@ -104,7 +139,7 @@ export class AssistantSidebar extends Panel {
       reply = await this._bridge.send(text);
     } catch (error) {
       this.say('error', String((error as Error).message || error));
-      return;
+      return null;
     } finally {
       pending.remove();
     }
@@ -125,6 +160,7 @@ export class AssistantSidebar extends Panel {
       this.showPage('sessions');
       await this._sessions.openReplay(reply.session_id, reply.storage || undefined);
     }
+    return reply;
   }
 
   private say(who: string, text: string): HTMLElement {
@@ -192,6 +228,9 @@ export class AssistantSidebar extends Panel {
   private _live: SessionView;
   private _sessions: SessionsPanel;
   private _log!: HTMLElement;
+  private _reviewBox!: HTMLInputElement;
+  private _reviewOverride: boolean | null = null;
+  private _setReviewMode: ((on: boolean) => void) | null;
   private _followToken = 0;
   private _kernelStorage = '';
 }

@@ -4,7 +4,9 @@ A :class:`ChatController` lives where the data is (the notebook's kernel): it fi
 user's DataFrames in a namespace, starts a :class:`~assistant.session.TuningSession` in a
 background thread (the kernel stays free for the user's cells), and answers status, best,
 stop, resume, explain and replay questions from the store. Faces follow the session through
-its event stream; the controller only says which session and which store.
+its event stream; the controller only says which session and which store. In review mode
+(``/tune ... review=on``) each suggestion waits for ``/accept N``, ``/edit N key=value`` or
+``/reject N``, which the controller writes as ``user_action`` events for the session to read.
 
 Example:
     >>> import pandas as pd
@@ -36,15 +38,32 @@ logger = logging.getLogger(__name__)
 HELP = """Commands (they work without an LLM):
 /tune DF target=COLUMN [metric=roc_auc] [trials=30] [model=auto]
       [llm=full|warmstart|off] [isolation=process|inline] [folds=5]
+      [review=on|off] [review_timeout=SECONDS]   review=on: each suggestion waits for you
+/accept N          run trial N's suggestion as proposed (review mode)
+/reject N          do not run trial N (it fails as "rejected by the user")
+/edit N key=value  run trial N with these parameters changed, e.g. /edit 1 n_neighbors=7
 /status            the current session's progress
 /best              the best configuration so far
 /stop              stop after the trials in flight
-/resume [ID]       resume the current session (or session ID)
+/resume [ID]       resume the current session (or session ID) [review=on|off]
 /explain N         why trial N was suggested
 /replay ID         replay a session from the store (no LLM, no training) and step through it
 /help              this list"""
 
-_TUNE_OPTIONS = {"target", "metric", "trials", "model", "llm", "isolation", "folds", "seed"}
+_TUNE_OPTIONS = {
+    "target",
+    "metric",
+    "trials",
+    "model",
+    "llm",
+    "isolation",
+    "folds",
+    "seed",
+    "review",
+    "review_timeout",
+}
+_ON = {"on": True, "true": True, "yes": True, "1": True}
+_OFF = {"off": False, "false": False, "no": False, "0": False}
 
 
 class ChatReply(BaseModel):
@@ -144,6 +163,9 @@ class ChatController:
             "resume": self._resume,
             "explain": self._explain,
             "replay": self._replay,
+            "accept": lambda p, o: self._decide("accept", p, o),
+            "reject": lambda p, o: self._decide("reject", p, o),
+            "edit": lambda p, o: self._decide("edit", p, o),
         }
 
     @property
@@ -181,6 +203,7 @@ class ChatController:
         isolation = options.get("isolation", "process")
         if isolation not in ("process", "inline"):
             raise AssistantError(f"isolation={isolation!r}: expected process or inline")
+        review, review_timeout_s = _review_options(options)
         data = as_dataset(self.namespace[name], options.get("target"))
         session = TuningSession.create(
             data,
@@ -195,14 +218,15 @@ class ChatController:
             name=f"{options.get('model', 'auto')} on {name}",
             isolation=isolation,  # type: ignore[arg-type]
         )
-        self._start(session)
+        self._start(session, review=review, review_timeout_s=review_timeout_s)
         spec = session.spec
-        return self._about(
-            session.id,
+        text = (
             f"Started session {session.id}: {spec.tool}, {spec.metric} ({spec.direction}), "
-            f"{spec.n_trials} trials, LLM {spec.mode}.",
-            view="live",
+            f"{spec.n_trials} trials, LLM {spec.mode}."
         )
+        if review:
+            text += " Review mode: each suggestion waits for /accept, /edit or /reject."
+        return self._about(session.id, text, view="live")
 
     def _status(self, positional: list[str], _options: dict[str, str]) -> ChatReply:
         sid = self._session_id(positional)
@@ -253,15 +277,59 @@ class ChatController:
         TuningSession.open(sid, self.store).stop()
         return self._about(sid, f"Asked session {sid} to stop after the trials in flight.")
 
-    def _resume(self, positional: list[str], _options: dict[str, str]) -> ChatReply:
+    def _resume(self, positional: list[str], options: dict[str, str]) -> ChatReply:
         from assistant.session import TuningSession
 
         if self.running:
             raise AssistantError("a session is already running here")
+        review, review_timeout_s = _review_options(options)
         sid = self._session_id(positional)
         session = TuningSession.open(sid, self.store)
-        self._start(session)
-        return self._about(sid, f"Resumed session {sid}.", view="live")
+        self._start(session, review=review, review_timeout_s=review_timeout_s)
+        mode = " in review mode" if review else ""
+        return self._about(sid, f"Resumed session {sid}{mode}.", view="live")
+
+    def _decide(self, action: str, positional: list[str], options: dict[str, str]) -> ChatReply:
+        """Write a person's decision on trial N's suggestion as a ``user_action`` event."""
+        options = dict(options)
+        given = options.pop("session", None)
+        if len(positional) != 1:
+            example = " n_neighbors=7" if action == "edit" else ""
+            raise AssistantError(f"say which trial: /{action} 3{example}")
+        try:
+            number = int(positional[0])
+        except ValueError as exc:
+            raise AssistantError(f"trial {positional[0]!r}: expected a trial number") from exc
+        config = {key: parse_value(value) for key, value in options.items()}
+        if action == "edit" and not config:
+            raise AssistantError("say what to change: /edit N key=value ...")
+        if action != "edit" and config:
+            raise AssistantError(
+                f"/{action} takes no parameters ({', '.join(sorted(config))}); use /edit"
+            )
+        sid = self._session_id([given] if given else [])
+        kinds = [events.SUGGESTION, events.TRIAL_STARTED, events.TRIAL_FINISHED]
+        seen = {e.kind for e in self.store.events(sid, kinds=kinds) if e.trial_number == number}
+        if events.SUGGESTION not in seen:
+            raise AssistantError(f"no suggestion for trial {number} of {sid} yet")
+        decided = [
+            e
+            for e in self.store.events(sid, kinds=[events.USER_ACTION])
+            if e.payload.get("trial") == number
+        ]
+        if decided or seen & {events.TRIAL_STARTED, events.TRIAL_FINISHED}:
+            raise AssistantError(f"trial {number} of {sid} is already decided")
+        payload: dict[str, Any] = {"action": action, "trial": number}
+        if action == "edit":
+            payload["config"] = config
+        self.store.append_event(sid, events.USER_ACTION, payload)
+        done = {
+            "accept": f"Accepted trial {number}: it runs as suggested.",
+            "reject": f"Rejected trial {number}: it will not run.",
+            "edit": f"Trial {number} runs with {format_config(config)} (if the space allows "
+            "it; an invalid edit rejects the trial).",
+        }
+        return self._about(sid, done[action])
 
     def _explain(self, positional: list[str], options: dict[str, str]) -> ChatReply:
         if not positional:
@@ -306,12 +374,14 @@ class ChatController:
             if not name.startswith("_") and type(value).__name__ == "DataFrame"
         }
 
-    def _start(self, session: Any) -> None:
+    def _start(
+        self, session: Any, *, review: bool = False, review_timeout_s: float | None = None
+    ) -> None:
         self.session_id = session.id
 
         def run() -> None:
             try:
-                session.run()
+                session.run(review=review, review_timeout_s=review_timeout_s)
             except Exception:
                 # The session records its failure as an event; the log keeps the trace.
                 logger.exception("session %s failed", session.id)
@@ -355,6 +425,41 @@ def _best_event(complete: list[Any], direction: str) -> Any:
         return None
     pick = max if direction == "maximize" else min
     return pick(complete, key=lambda e: float(e.payload["value"]))
+
+
+def parse_value(text: str) -> Any:
+    """A ``key=value`` value as the number, bool or ``None`` it looks like, else the text.
+
+    >>> [parse_value(v) for v in ("7", "0.5", "1e-3", "true", "None", "rbf")]
+    [7, 0.5, 0.001, True, None, 'rbf']
+    """
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _review_options(options: Mapping[str, str]) -> tuple[bool, float | None]:
+    value = options.get("review", "off").lower()
+    if value not in _ON and value not in _OFF:
+        raise AssistantError(f"review={value!r}: expected on or off")
+    timeout = options.get("review_timeout")
+    if timeout is None or timeout.lower() in ("", "none"):
+        return _ON.get(value, False), None
+    try:
+        seconds = float(timeout)
+    except ValueError as exc:
+        raise AssistantError(f"review_timeout={timeout!r}: expected seconds") from exc
+    if seconds <= 0:
+        raise AssistantError(f"review_timeout={timeout!r}: expected more than 0 seconds")
+    return _ON.get(value, False), seconds
 
 
 def _positive_int(value: str, name: str) -> int:

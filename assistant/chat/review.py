@@ -4,7 +4,8 @@
 user's decision, which any face writes as a ``user_action`` event (the same path as stop):
 ``{"action": "accept" | "reject" | "edit", "trial": N, "config": {...}}`` (``config`` for
 edits only, the parameters to change). A ``stop`` action, or no answer within ``timeout_s``,
-ends the wait too. The engine is not wired to it yet; see the module's tests for the contract.
+ends the wait too. ``TuningSession.run(review=True)`` calls it; the chat's ``/accept``,
+``/edit`` and ``/reject`` commands (and the sidebar's buttons, which send them) write the events.
 
 Example:
     >>> from assistant.store import Store

@@ -10,6 +10,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 from assistant.chat import ChatController, parse_command
+from assistant.chat.commands import parse_value
 
 
 @pytest.fixture
@@ -91,6 +92,13 @@ def test_stop_and_resume(frame: pd.DataFrame) -> None:
         ("/status", "no session yet"),
         ("/explain", "say which trial"),
         ("/frobnicate", "Unknown command /frobnicate"),
+        ("/tune df target=target review=maybe", "review='maybe': expected on or off"),
+        ("/tune df target=target review=on review_timeout=-1", "review_timeout='-1'"),
+        ("/accept", "say which trial: /accept 3"),
+        ("/accept x", "trial 'x': expected a trial number"),
+        ("/accept 0", "no session yet"),
+        ("/reject 0 k=3", "/reject takes no parameters (k); use /edit"),
+        ("/edit 0", "say what to change: /edit N key=value"),
         ("what is the best model?", "Natural-language chat needs an LLM"),
     ],
 )
@@ -102,8 +110,73 @@ def test_errors_say_what_to_do(frame: pd.DataFrame, message: str, expected: str)
 
 def test_help_lists_every_command() -> None:
     text = ChatController({}).handle("/help").text
-    for command in ("/tune", "/status", "/best", "/stop", "/resume", "/explain", "/replay"):
+    commands = ("/tune", "/status", "/best", "/stop", "/resume", "/explain", "/replay")
+    for command in (*commands, "/accept", "/reject", "/edit", "review=on"):
         assert command in text
+
+
+def _wait_for(chat: ChatController, sid: str, kind: str, trial: int) -> None:
+    deadline = time.monotonic() + 120
+    while not any(e.trial_number == trial for e in chat.store.events(sid, kinds=[kind])):
+        assert time.monotonic() < deadline, f"no {kind} for trial {trial} in time"
+        time.sleep(0.05)
+
+
+def test_review_mode_accept_edit_reject(frame: pd.DataFrame) -> None:
+    from optuna.trial import TrialState
+
+    from assistant.session import TuningSession
+
+    chat = ChatController({"df": frame})
+    started = chat.handle(
+        "/tune df target=target model=knn trials=3 llm=off isolation=inline folds=2 review=on"
+    )
+    assert started.ok, started.text
+    assert "Review mode" in started.text
+    sid = started.session_id
+
+    _wait_for(chat, sid, "suggestion", 0)
+    (run,) = chat.store.events(sid, kinds=["session_started"])
+    assert run.payload["review"] is True
+    time.sleep(0.5)  # the session waits for a decision: trial 0 does not start
+    assert not chat.store.events(sid, kinds=["trial_started"])
+    assert chat.handle("/accept 1").text == f"Error: no suggestion for trial 1 of {sid} yet"
+    accepted = chat.handle("/accept 0")
+    assert accepted.ok, accepted.text
+    assert accepted.text.startswith("Accepted trial 0")
+    assert accepted.session_id == sid
+    assert accepted.view is None  # the sidebar keeps following the same session
+    assert "already decided" in chat.handle("/reject 0").text
+
+    _wait_for(chat, sid, "suggestion", 1)
+    edited = chat.handle(f"/edit 1 n_neighbors=7 session={sid}")
+    assert edited.ok, edited.text
+    assert "n_neighbors=7" in edited.text
+
+    _wait_for(chat, sid, "suggestion", 2)
+    rejected = chat.handle("/reject 2")
+    assert rejected.ok, rejected.text
+    chat.wait(120)
+    assert not chat.running
+
+    trials = TuningSession.open(sid, chat.store).study.trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.FAIL]
+    assert trials[1].params["n_neighbors"] == 7
+    assert trials[2].user_attrs["failure_reason"] == "rejected by the user"
+    actions = [e.payload for e in chat.store.events(sid, kinds=["user_action"])]
+    assert actions == [
+        {"action": "accept", "trial": 0},
+        {"action": "edit", "trial": 1, "config": {"n_neighbors": 7}},
+        {"action": "reject", "trial": 2},
+    ]
+
+
+def test_parse_value() -> None:
+    assert parse_value("7") == 7
+    assert parse_value("0.25") == 0.25
+    assert parse_value("False") is False
+    assert parse_value("none") is None
+    assert parse_value("distance") == "distance"
 
 
 def test_import_assistant_imports_no_jupyter() -> None:

@@ -70,10 +70,12 @@ def test_wheel_ships_labextension_and_server_config(tmp_path: Path) -> None:
     assert "assistant/chat/comm.py" in names
 
     # Installed from the wheel (no Node.js involved), Jupyter finds and enables both parts.
+    # --ignore-installed: without it pip "upgrades" the editable install of the running
+    # environment, uninstalling it from there, before it installs into the prefix.
     prefix = tmp_path / "prefix"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--prefix", str(prefix),
-         str(wheel)],
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--ignore-installed",
+         "--prefix", str(prefix), str(wheel)],
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
     share = prefix / "share" / "jupyter"

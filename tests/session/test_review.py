@@ -51,6 +51,8 @@ def test_accept_edit_reject_then_replay(store: Store, iris: Dataset) -> None:
     assert trials[2].state == TrialState.FAIL
     assert trials[2].user_attrs["failure_reason"] == "rejected by the user"
     assert result.n_complete == 4
+    finished = store.events(session.id, kinds=[events.TRIAL_FINISHED])
+    assert [e.payload["status"] for e in finished if e.trial_number == 2] == ["rejected"]
     report = replay_session(store, session.id)
     assert report.reproduced, report.divergence
 

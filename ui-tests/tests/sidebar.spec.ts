@@ -98,3 +98,105 @@ test('a natural-language chat turn calls a tool', async ({ page }) => {
   await expect(answer).toContainText('price');
   await page.screenshot({ path: `${SHOTS}/sidebar-chat-agent.png` });
 });
+
+test('review mode: accept each suggestion before its trial runs', async ({ page }) => {
+  await page.notebook.createNew('review.ipynb');
+  await page.notebook.setCell(
+    0,
+    'code',
+    'from sklearn.datasets import load_breast_cancer\n' +
+      'df = load_breast_cancer(as_frame=True).frame.sample(200, random_state=0)\n' +
+      'df.shape'
+  );
+  await page.notebook.runCell(0, true);
+  expect(await page.notebook.getCellTextOutput(0)).toEqual(['(200, 31)']);
+
+  await page.locator('.jp-SideBar.jp-mod-right [data-id="automl-assistant-sidebar"]').click();
+  const sidebar = page.locator('#automl-assistant-sidebar');
+  await expect(sidebar).toBeVisible();
+
+  // The "Review suggestions" toggle adds review=on to /tune.
+  const toggle = sidebar.locator('.jp-AutomlAssistant-reviewToggle input');
+  await toggle.check();
+  const input = sidebar.locator('.jp-AutomlAssistant-input');
+  await input.fill('/tune df target=target metric=roc_auc trials=3 model=knn llm=off');
+  await input.press('Enter');
+  await expect(sidebar.locator('.jp-AutomlAssistant-message.jp-mod-user').last()).toContainText(
+    'review=on'
+  );
+
+  const live = sidebar.locator('[data-page="live"]');
+  for (const trial of [0, 1, 2]) {
+    const card = live.locator('.jp-AutomlAssistant-card', { hasText: `Trial ${trial} ·` });
+    const accept = card.locator('.jp-AutomlAssistant-review[data-action="accept"]');
+    // The first answer loads assistant.chat.comm in the kernel and starts the session: slow.
+    await expect(accept).toBeVisible({ timeout: trial === 0 ? 120000 : 60000 });
+    // Waiting for a decision: the trial has not started.
+    await expect(live.locator('.jp-AutomlAssistant-trial').nth(trial)).toHaveClass(
+      /jp-mod-suggested/
+    );
+    if (trial === 2) {
+      await page.screenshot({ path: `${SHOTS}/sidebar-review.png` });
+    }
+    await accept.click();
+    await expect(card.locator('.jp-AutomlAssistant-decision')).toContainText('Accepted', {
+      timeout: 60000
+    });
+  }
+
+  await expect(live.locator('.jp-AutomlAssistant-trial.jp-mod-complete')).toHaveCount(3, {
+    timeout: 120000
+  });
+  await expect(sidebar.locator('.jp-AutomlAssistant-status')).toContainText('finished', {
+    timeout: 60000
+  });
+  await page.screenshot({ path: `${SHOTS}/sidebar-review-done.png` });
+  await sidebar.locator('.jp-AutomlAssistant-tab[data-tab="chat"]').click();
+  await toggle.uncheck();
+});
+
+test('review mode: edit and reject from the cards', async ({ page }) => {
+  await page.notebook.createNew('edit.ipynb');
+  await page.notebook.setCell(
+    0,
+    'code',
+    'from sklearn.datasets import load_breast_cancer\n' +
+      'df = load_breast_cancer(as_frame=True).frame.sample(200, random_state=0)'
+  );
+  await page.notebook.runCell(0, true);
+  await page.evaluate(async () => {
+    await (window as any).jupyterapp.commands.execute('automl-assistant:open');
+  });
+  const sidebar = page.locator('#automl-assistant-sidebar');
+  const input = sidebar.locator('.jp-AutomlAssistant-input');
+  await input.fill('/tune df target=target trials=2 model=knn llm=off review=on');
+  await input.press('Enter');
+  const live = sidebar.locator('[data-page="live"]');
+
+  const first = live.locator('.jp-AutomlAssistant-card', { hasText: 'Trial 0 ·' });
+  await first.locator('[data-action="edit"]').click({ timeout: 120000 });
+  const dialog = page.locator('.jp-Dialog');
+  await expect(dialog.locator('input')).toHaveValue(/n_neighbors=5/);
+  await dialog.locator('input').fill('n_neighbors=7 weights=distance p=1');
+  await dialog.locator('button.jp-mod-accept').click();
+  await expect(first.locator('.jp-AutomlAssistant-decision')).toContainText(
+    'Edited: n_neighbors=7',
+    { timeout: 60000 }
+  );
+
+  const second = live.locator('.jp-AutomlAssistant-card', { hasText: 'Trial 1 ·' });
+  await second.locator('[data-action="reject"]').click({ timeout: 60000 });
+  await expect(second.locator('.jp-AutomlAssistant-decision')).toContainText('Rejected', {
+    timeout: 60000
+  });
+
+  const rows = live.locator('.jp-AutomlAssistant-trial');
+  await expect(rows.nth(0)).toHaveClass(/jp-mod-complete/, { timeout: 120000 });
+  await expect(rows.nth(0)).toContainText('user');
+  await expect(rows.nth(0)).toContainText('n_neighbors=7');
+  await expect(rows.nth(1)).toHaveClass(/jp-mod-rejected/);
+  await expect(live.locator('.jp-AutomlAssistant-status')).toContainText('finished', {
+    timeout: 60000
+  });
+  await page.screenshot({ path: `${SHOTS}/sidebar-review-edit.png` });
+});
