@@ -186,10 +186,14 @@ def _tool_name(model: str | Callable[..., float], search_space: Any) -> str:
     if isinstance(model, str):
         return model
     if callable(model):
+        from assistant.space import SearchSpace
         from assistant.tools import register_tool
 
-        if search_space is None:
-            raise AssistantError("a function model needs search_space=SearchSpace(...)")
+        if not isinstance(search_space, SearchSpace):
+            raise AssistantError(
+                "a function model needs search_space=SearchSpace(...), got "
+                f"{type(search_space).__name__}"
+            )
         name = f"user_{getattr(model, '__name__', 'function')}"
         register_tool(model, name, space=search_space, replace=True)
         return name

@@ -35,11 +35,19 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
+        finalize=_as_data,
         trim_blocks=True,
         lstrip_blocks=True,
     )
     env.filters["num"] = format_number
     return env
+
+
+def _as_data(value: Any) -> Any:
+    """Every substituted value: text cannot close (or open) the templates' <data> blocks."""
+    if isinstance(value, str):
+        return value.replace("<data", "&lt;data").replace("</data", "&lt;/data")
+    return value
 
 
 def render(template_name: str, **values: Any) -> str:

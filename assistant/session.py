@@ -128,6 +128,7 @@ class TuningSession:
         self._stop = threading.Event()
         self._last_action_id = 0
         self.best_model: Any = None
+        self._llm_config: Any = None  # the LLM settings given to create(), key included
         self._review: Any = None  # review mode's decision reader, set per run
         self._review_space: SearchSpace | None = None
         self._rejected: set[int] = set()
@@ -230,7 +231,9 @@ class TuningSession:
         store.append_event(
             session_id, events.SESSION_CREATED, {"spec": spec.model_dump(mode="json")}
         )
-        return cls(store, session_id)
+        session = cls(store, session_id)
+        session._llm_config = llm_config  # with its key: only the public part was stored
+        return session
 
     @classmethod
     def open(cls, session_id: str, store: Store | None = None) -> TuningSession:
@@ -527,7 +530,9 @@ class TuningSession:
                 )
                 if k in public
             }
-            if public.get("embedded"):
+            if self._llm_config is not None:
+                config = self._llm_config
+            elif public.get("embedded"):
                 config = resolve_llm_config(embedded=True, **overrides)
             else:
                 config = resolve_llm_config(

@@ -78,6 +78,8 @@ class Dataset:
                 f"y must be 1-D with one value per row of X: X has {len(self.X)} rows, "
                 f"y has shape {self.y.shape}"
             )
+        if len(self.X) == 0:
+            raise ToolError("the dataset has no rows")
         if not self.feature_names:
             names = tuple(f"x{i}" for i in range(self.X.shape[1]))
             object.__setattr__(self, "feature_names", names)

@@ -287,7 +287,7 @@ class _Call:
         logger.info(
             "%s: %s; retry %d of %d in %.2fs",
             self.config.base_url,
-            what,
+            self.client._scrub(what),
             self.retries,
             self.config.max_retries,
             delay,
@@ -324,7 +324,7 @@ class _Call:
         self.reasks += 1
         logger.info(
             "unusable answer (%s); re-asking (%d of %d)",
-            problem,
+            self.client._scrub(problem),
             self.reasks,
             self.config.output_retries,
         )

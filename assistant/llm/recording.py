@@ -72,6 +72,7 @@ class RecordingClient:
         except Exception as exc:
             self._record_failure(messages, schema, params, exc, time.monotonic() - started)
             raise
+        response = self._scrubbed(response)
         self._record_success(messages, schema, params, response)
         return response
 
@@ -89,8 +90,17 @@ class RecordingClient:
         except Exception as exc:
             self._record_failure(messages, schema, params, exc, time.monotonic() - started)
             raise
+        response = self._scrubbed(response)
         self._record_success(messages, schema, params, response)
         return response
+
+    def _scrubbed(self, response: LLMResponse) -> LLMResponse:
+        """The response with registered secrets removed: an endpoint that echoes the key
+        must not pass it to the engine, and from there into trials, logs or replays."""
+        text, parsed = self.store.scrub(response.text), self.store.scrub(response.parsed)
+        if text == response.text and parsed == response.parsed:
+            return response
+        return response.model_copy(update={"text": text, "parsed": parsed})
 
     def _record_success(
         self,
