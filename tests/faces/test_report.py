@@ -187,7 +187,12 @@ def test_report_final_evaluation_has_the_interval(llm_session: TuningSession, ll
 
     assert f'<td class="text">{final.n_test}</td>' in section
     assert "95% CI" in section
-    assert "No fallbacks" in _section(llm_report, "fallbacks")
+    fallbacks = llm_session.store.events(llm_session.id, kinds=["fallback"])
+    listed = _section(llm_report, "fallbacks")
+    if fallbacks:
+        assert all(html.escape(e.payload["reason"]) in listed for e in fallbacks)
+    else:
+        assert "No fallbacks" in listed
 
 
 def test_report_escapes_user_text_and_notes_the_absent_llm(off_session: TuningSession) -> None:
