@@ -5,7 +5,9 @@ methods) and only reads. The stores opened are kept in the web application's set
 there is no module-global state and two servers in one process stay apart.
 
 Routes, under the server's base URL (``storage`` is an optional store URL; the server's
-default is ``$ASSISTANT_STORAGE`` or ``./automl-assistant.db``):
+default is ``$ASSISTANT_STORAGE`` or ``./automl-assistant.db``). A SQLite ``storage`` must
+name a file inside the server's root directory or beside the default store: a path
+argument cannot reach other files (403).
 
 - ``GET automl-assistant/sessions`` → ``{"storage", "sessions": [...]}``
 - ``GET automl-assistant/sessions/ID`` → ``{"session", "trials": [...]}``
@@ -63,7 +65,19 @@ class _StoreHandler(APIHandler):
     """Shared plumbing: which store, JSON out, blocking reads off the event loop."""
 
     def _storage_url(self) -> str:
-        return self.get_argument("storage", "") or default_storage_url()
+        default = default_storage_url()
+        url = self.get_argument("storage", "") or default
+        if url != default and not _inside_allowed_dirs(url, self._allowed_dirs(default)):
+            raise tornado.web.HTTPError(
+                403, "storage: a SQLite file must lie inside the server's root directory"
+            )
+        return url
+
+    def _allowed_dirs(self, default: str) -> list[Path]:
+        dirs = [Path(self.settings.get("server_root_dir") or ".").expanduser()]
+        if default.startswith("sqlite:///"):
+            dirs.append(Path(default.removeprefix("sqlite:///")).parent)
+        return [d.resolve() for d in dirs]
 
     def _store(self) -> Store | None:
         cache: StoreCache = self.settings[_SETTINGS_KEY]
@@ -184,6 +198,17 @@ def _trials(store: Store, record: Any) -> list[dict[str, Any]]:
         elif event.kind == events.TRIAL_ABANDONED:
             row["status"] = "abandoned"
     return [rows[n] for n in sorted(rows)]
+
+
+def _inside_allowed_dirs(url: str, allowed: list[Path]) -> bool:
+    """Whether a store URL stays inside ``allowed``: SQLite files must (symlinks and ``..``
+    resolved first); server databases such as PostgreSQL are not paths and may be named."""
+    if not url.startswith("sqlite"):
+        return True
+    if ":memory:" in url or url in ("sqlite://", "sqlite:///"):
+        return False
+    path = Path(url.split("///", 1)[-1].split("?", 1)[0]).expanduser().resolve()
+    return any(path.is_relative_to(folder) for folder in allowed)
 
 
 def setup_handlers(web_app: Any) -> None:

@@ -77,18 +77,35 @@ def test_timeline(store, jp_fetch, jp_asyncio_loop) -> None:
     assert "Trial 0 finished: accuracy 0.9 (complete)" in titles
 
 
-def test_other_store_by_url(tmp_path, jp_fetch, jp_asyncio_loop) -> None:
-    url = f"sqlite:///{tmp_path / 'other.db'}"
+def test_other_store_by_url(jp_root_dir, jp_fetch, jp_asyncio_loop) -> None:
+    url = f"sqlite:///{jp_root_dir / 'other.db'}"
     Store(url).create_session(name="elsewhere", study_name="s", session_id="other-1")
     body = _get(jp_asyncio_loop, jp_fetch, "sessions", storage=url)
     assert [s["name"] for s in body["sessions"]] == ["elsewhere"]
 
 
-def test_missing_store_is_empty_and_not_created(tmp_path, jp_fetch, jp_asyncio_loop) -> None:
-    path = tmp_path / "absent.db"
+def test_missing_store_is_empty_and_not_created(jp_root_dir, jp_fetch, jp_asyncio_loop) -> None:
+    path = jp_root_dir / "absent.db"
     body = _get(jp_asyncio_loop, jp_fetch, "sessions", storage=f"sqlite:///{path}")
     assert body["sessions"] == []
     assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["/etc/passwd", "{root}/../outside.db", "{tmp}/elsewhere.db", ":memory:"],
+)
+def test_storage_cannot_leave_the_root_directory(
+    where, jp_root_dir, tmp_path_factory, jp_fetch, jp_asyncio_loop
+) -> None:
+    outside = tmp_path_factory.mktemp("outside")
+    Store(f"sqlite:///{outside / 'elsewhere.db'}").create_session(name="x", study_name="x")
+    url = "sqlite:///" + where.format(root=jp_root_dir, tmp=outside)
+    with pytest.raises(HTTPClientError) as error:
+        jp_asyncio_loop.run_until_complete(
+            jp_fetch("automl-assistant", "sessions", params={"storage": url})
+        )
+    assert error.value.code == 403
 
 
 def test_unknown_session_is_404(store, jp_fetch, jp_asyncio_loop) -> None:
@@ -130,3 +147,17 @@ def test_every_route_is_authenticated(jp_serverapp) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", JupyterServerAuthWarning)
         setup_handlers(web_app)
+
+
+def test_no_route_changes_state(store, jp_fetch, jp_asyncio_loop) -> None:
+    """The routes only read: unsafe methods are refused (405), whatever their XSRF token."""
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        with pytest.raises(HTTPClientError) as error:
+            jp_asyncio_loop.run_until_complete(
+                jp_fetch(
+                    "automl-assistant", "sessions", "20261124-120000-abcdef",
+                    method=method, body=None if method == "DELETE" else "{}",
+                    allow_nonstandard_methods=True,
+                )
+            )  # fmt: skip
+        assert error.value.code in (403, 405), method
