@@ -203,6 +203,34 @@ def faulty_mix(seed: int = 7, timeout_delay_s: float = 1.0) -> FaultMix:
     )
 
 
+def run_full_mode(
+    store: Store,
+    llm: LLMConfig,
+    data_dir: Path,
+    n_trials: int,
+    *,
+    data: Dataset | None = None,
+    notes: str = "",
+) -> TuningSession:
+    """Create and run a full-mode session of the cheap quadratic tool against ``llm``."""
+    session = TuningSession.create(
+        data if data is not None else toy_data(),
+        tool=QUADRATIC_PATH,
+        store=store,
+        metric="accuracy",
+        n_trials=n_trials,
+        n_folds=2,
+        mode="full",
+        notes=notes,
+        llm=llm,
+        options=LIGHT_ENGINE,
+        isolation="inline",
+        data_dir=data_dir,
+    )
+    session.run()
+    return session
+
+
 def faulty_llm(folder: Path, n_trials: int = 50, seed: int = 7) -> FaultyRun:
     """Run a full-mode session of ``n_trials`` against :func:`faulty_mix`."""
     store = Store(sqlite_url(folder, "faulty.db"))
@@ -210,20 +238,7 @@ def faulty_llm(folder: Path, n_trials: int = 50, seed: int = 7) -> FaultyRun:
     started = time.perf_counter()
     with ScriptedLLMServer(mix) as server:
         llm = LLMConfig(base_url=server.base_url, model="scripted", **FAST_LLM)
-        session = TuningSession.create(
-            toy_data(),
-            tool=QUADRATIC_PATH,
-            store=store,
-            metric="accuracy",
-            n_trials=n_trials,
-            n_folds=2,
-            mode="full",
-            llm=llm,
-            options=LIGHT_ENGINE,
-            isolation="inline",
-            data_dir=folder / "faulty-data",
-        )
-        session.run()
+        session = run_full_mode(store, llm, folder / "faulty-data", n_trials)
         requests = server.request_count
     return FaultyRun(session, mix, requests, time.perf_counter() - started)
 
@@ -341,21 +356,14 @@ def hostile_session(
     X = rng.normal(size=(60, len(COLUMNS)))
     data = Dataset.from_arrays(X, (X[:, 0] > 0).astype(int), feature_names=COLUMNS, name=NAME)
     with ScriptedLLMServer(responder or schema_responder(seed=8)) as server:
-        session = TuningSession.create(
-            data,
-            tool=QUADRATIC_PATH,
-            store=Store(sqlite_url(folder, "hostile.db")),
-            metric="accuracy",
-            n_trials=n_trials,
-            n_folds=2,
-            mode="full",
+        session = run_full_mode(
+            Store(sqlite_url(folder, "hostile.db")),
+            LLMConfig(base_url=server.base_url, model="scripted", **FAST_LLM),
+            folder / "hostile-data",
+            n_trials,
+            data=data,
             notes=notes,
-            llm=LLMConfig(base_url=server.base_url, model="scripted", **FAST_LLM),
-            options=LIGHT_ENGINE,
-            isolation="inline",
-            data_dir=folder / "hostile-data",
         )
-        session.run()
         requests = server.requests
     return HostileRun(session, requests)
 
@@ -472,20 +480,7 @@ def run_with_secret(folder: Path, secret: str = SENTINEL_KEY, n_trials: int = 8)
     try:
         with ScriptedLLMServer(leaky_responder(secret)) as server:
             llm = LLMConfig(base_url=server.base_url, model="scripted", api_key=secret, **FAST_LLM)
-            session = TuningSession.create(
-                toy_data(),
-                tool=QUADRATIC_PATH,
-                store=store,
-                metric="accuracy",
-                n_trials=n_trials,
-                n_folds=2,
-                mode="full",
-                llm=llm,
-                options=LIGHT_ENGINE,
-                isolation="inline",
-                data_dir=folder / "secrets-data",
-            )
-            session.run()
+            session = run_full_mode(store, llm, folder / "secrets-data", n_trials)
     finally:
         if previous is None:
             os.environ.pop("ASSISTANT_LLM_API_KEY", None)
