@@ -24,7 +24,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import optuna
 from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler, TPESampler
 from optuna.search_space import IntersectionSearchSpace
@@ -36,6 +35,7 @@ from assistant.engine.candidates import config_key
 from assistant.engine.history import Observation
 from assistant.engine.planner import EngineOptions, Mode, Planner, Suggestion
 from assistant.space import SearchSpace
+from assistant.trial_history import SUGGESTION_ATTR, Key, TrialHistory
 
 if TYPE_CHECKING:
     from optuna.study import Study
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SUGGESTION_ATTR = "assistant_suggestion"
 SuggestionCallback = Callable[[FrozenTrial, Suggestion], "Suggestion | None"]
 
 
@@ -115,6 +114,7 @@ class LLAMBOSampler(BaseSampler):
         self._intersection = IntersectionSearchSpace(include_pruned=True)
         self._independent = TPESampler(seed=self.seed)
         self._planners: dict[tuple[Any, ...], Planner] = {}
+        self._histories: dict[tuple[Any, ...], TrialHistory] = {}
         self.background_error: Exception | None = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -224,10 +224,9 @@ class LLAMBOSampler(BaseSampler):
 
     # -- the queue of suggestions --------------------------------------------------------
     def _next_suggestion(self, study: Study, trial: FrozenTrial, space: SearchSpace) -> Suggestion:
-        history = self._history(study, space, exclude=trial.number)
+        history, taken = self._trial_history(space).read(study, exclude=trial.number)
         finished = len(history)
         pending = self._pending_configs(study, space, trial.number)
-        taken = {config_key(space, o.config) for o in history}
         taken |= {config_key(space, c) for c in pending}
         planner = self._planner(space)
 
@@ -241,13 +240,19 @@ class LLAMBOSampler(BaseSampler):
             all(s.initial for s in fresh) or finished - self._queue_basis <= staleness
         )
         if not usable:
-            fresh = planner.plan(history, pending, self._rng)
+            fresh = planner.plan(history, pending, self._rng, seen=taken)
             self._queue_basis = finished
         suggestion, self._queue = fresh[0], fresh[1:]
         if self.pipeline and not any(s.initial for s in self._queue):
             snapshot_pending = [*pending, suggestion.config]
+            snapshot_taken = taken | {config_key(space, suggestion.config)}
             self._future = self._pool().submit(
-                self._plan_in_background, planner, history, snapshot_pending, finished
+                self._plan_in_background,
+                planner,
+                history,
+                snapshot_pending,
+                snapshot_taken,
+                finished,
             )
         return suggestion
 
@@ -256,17 +261,25 @@ class LLAMBOSampler(BaseSampler):
         planner: Planner,
         history: list[Observation],
         pending: list[dict[str, Any]],
+        taken: set[Key],
         basis: int,
     ) -> tuple[list[Suggestion], int]:
-        return planner.plan(history, pending, self._rng), basis
+        return planner.plan(history, pending, self._rng, seen=taken), basis
 
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llambo-plan")
         return self._executor
 
+    def _trial_history(self, space: SearchSpace) -> TrialHistory:
+        key = _space_key(space)
+        history = self._histories.get(key)
+        if history is None:
+            history = self._histories[key] = TrialHistory(space)
+        return history
+
     def _planner(self, space: SearchSpace) -> Planner:
-        key = tuple(p.model_dump_json() for p in space)
+        key = _space_key(space)
         planner = self._planners.get(key)
         if planner is None:
             context = self.context or ProblemContext(
@@ -305,37 +318,6 @@ class LLAMBOSampler(BaseSampler):
                 self._client = make_client(spec)
         return self._client
 
-    # -- reading the study ----------------------------------------------------------------
-    def _history(self, study: Study, space: SearchSpace, exclude: int) -> list[Observation]:
-        sign = 1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else -1.0
-        dists = space.to_optuna()
-        trials = study.get_trials(
-            deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
-        )
-        out = []
-        for t in trials:
-            if t.number == exclude or not all(n in t.params for n in space.names):
-                continue
-            config = {n: t.params[n] for n in space.names}
-            if not all(
-                dist._contains(dist.to_internal_repr(config[n])) for n, dist in dists.items()
-            ):
-                continue  # a trial from a different (dynamic) range
-            attrs = t.user_attrs.get(SUGGESTION_ATTR) or {}
-            score = _observed_score(t)
-            out.append(
-                Observation(
-                    number=t.number,
-                    config=config,
-                    score=score,
-                    utility=sign * score if score is not None else None,
-                    failed=score is None,
-                    llm_pred=_signed(sign, attrs.get("llm_pred")),
-                    stat_pred=_signed(sign, attrs.get("stat_pred")),
-                )
-            )
-        return out
-
     def _pending_configs(
         self, study: Study, space: SearchSpace, exclude: int
     ) -> list[dict[str, Any]]:
@@ -350,16 +332,5 @@ class LLAMBOSampler(BaseSampler):
         return configs
 
 
-def _observed_score(trial: FrozenTrial) -> float | None:
-    """A finished trial's score: its value, or for a pruned trial its last reported value
-    (a fair, slightly pessimistic estimate); ``None`` for failures."""
-    if trial.state == TrialState.COMPLETE and trial.value is not None:
-        return float(trial.value)
-    if trial.state == TrialState.PRUNED and trial.intermediate_values:
-        last = trial.intermediate_values[max(trial.intermediate_values)]
-        return float(last) if np.isfinite(last) else None
-    return None
-
-
-def _signed(sign: float, value: Any) -> float | None:
-    return sign * float(value) if isinstance(value, int | float) else None
+def _space_key(space: SearchSpace) -> tuple[str, ...]:
+    return tuple(p.model_dump_json() for p in space)

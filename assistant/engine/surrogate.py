@@ -14,7 +14,7 @@ from scipy.optimize import minimize
 from scipy.stats import norm
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from assistant.space import CategoricalParam, SearchSpace
 
@@ -34,6 +34,19 @@ def encode(space: SearchSpace, configs: Sequence[Mapping[str, Any]]) -> np.ndarr
     return np.array(rows, dtype=float)
 
 
+_controller: ThreadpoolController | None = None
+
+
+def _single_threaded() -> Any:
+    """A context in which BLAS runs on one thread. Many small matrices: threads only add
+    contention (9x slower on 2 busy cores). The controller is built once: building it scans
+    the loaded libraries, which costs milliseconds."""
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1)
+
+
 class GPSurrogate:
     """A Gaussian process regressor over encoded configurations.
 
@@ -41,6 +54,7 @@ class GPSurrogate:
     that budget), so its cost stays bounded at any history size. Kernel hyperparameters
     start from ``warm_start`` (the previous step's fit) with a short optimizer budget: the
     fit then costs a few milliseconds instead of a second, and moves little from step to step.
+    With ``optimize=False`` the warm-start kernel is used as it is (one Cholesky factor).
     """
 
     def __init__(
@@ -50,20 +64,21 @@ class GPSurrogate:
         max_points: int = 100,
         warm_start: Any = None,
         max_iter: int = 25,
+        optimize: bool = True,
     ) -> None:
         self.space = space
         self.seed = seed
         self.max_points = max_points
         self.warm_start = warm_start
         self.max_iter = max_iter
+        self.optimize = optimize
         self._model: GaussianProcessRegressor | None = None
         self._y_mean = 0.0
         self._y_std = 1.0
 
     def fit(self, configs: Sequence[Mapping[str, Any]], utilities: Sequence[float]) -> GPSurrogate:
         """Fit on (configuration, utility) pairs; needs at least two distinct utilities."""
-        # Many small matrices: BLAS threads only add contention (9x slower on 2 busy cores).
-        with threadpool_limits(limits=1):
+        with _single_threaded():
             return self._fit(configs, utilities)
 
     def _fit(self, configs: Sequence[Mapping[str, Any]], utilities: Sequence[float]) -> GPSurrogate:
@@ -74,11 +89,17 @@ class GPSurrogate:
         self._y_mean = float(np.mean(y))
         self._y_std = float(np.std(y)) or 1.0
         kernel = self.warm_start
-        if kernel is None or kernel.n_dims != x.shape[1] + 2:
+        fresh = kernel is None or kernel.n_dims != x.shape[1] + 2
+        if fresh:
             kernel = ConstantKernel(1.0, (1e-2, 1e2)) * Matern(
                 length_scale=np.full(x.shape[1], 0.3), length_scale_bounds=(1e-2, 1e2), nu=2.5
             ) + WhiteKernel(1e-2, (1e-6, 1.0))
         targets = (y - self._y_mean) / self._y_std
+        if not (self.optimize or fresh):
+            self._model = GaussianProcessRegressor(
+                kernel=kernel, optimizer=None, normalize_y=False
+            ).fit(x, targets)
+            return self
         # We maximize the marginal likelihood ourselves: sklearn's built-in optimizer warns
         # (from worker threads too) whenever a hyperparameter rests on a bound, which is fine.
         base = GaussianProcessRegressor(kernel=kernel, optimizer=None, normalize_y=False)
@@ -115,7 +136,7 @@ class GPSurrogate:
         if self._model is None:
             raise RuntimeError("GPSurrogate.predict called before fit")
         x = encode(self.space, configs)
-        with threadpool_limits(limits=1):
+        with _single_threaded():
             mean, std = self._model.predict(x, return_std=True)
         return mean * self._y_std + self._y_mean, np.maximum(std, 1e-9) * self._y_std
 
