@@ -17,7 +17,9 @@ class Observation(BaseModel):
     ``score`` is the objective in the study's own direction; ``utility`` is the same number
     oriented so that larger is better (the engine maximizes utility). A failed trial has no
     score and ``failed=True``. ``llm_pred`` / ``stat_pred`` are the utilities the surrogates
-    predicted for it when it was suggested (its track record).
+    predicted for it when it was suggested (its track record). ``source`` says who proposed
+    it (``"warmstart"``, ``"llm"``, ``"statistical"``, ``"quasi_random"``, ``"default"``,
+    ``"user"``), when known.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -29,6 +31,7 @@ class Observation(BaseModel):
     failed: bool = False
     llm_pred: float | None = None
     stat_pred: float | None = None
+    source: str | None = None
 
 
 def completed(history: Sequence[Observation]) -> list[Observation]:

@@ -11,6 +11,7 @@ so in the suggestion.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -39,6 +40,14 @@ class EngineOptions(BaseModel):
 
     mode: Mode = "full"
     n_initial: int = Field(5, ge=1, description="size of the initial design")
+    llm_initial_share: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="share of the initial design (after the defaults) the LLM's warm start "
+        "may fill; the rest covers the space, so a misleading warm start cannot confine the "
+        "search to one region",
+    )
     n_llm_candidates: int = Field(3, ge=1, description="LLM proposals per step")
     n_surrogate_samples: int = Field(2, ge=0, description="LLM surrogate calls per step (0: none)")
     shortlist: int = Field(3, ge=1, description="statistical candidates the LLM also scores")
@@ -108,17 +117,27 @@ class Planner:
         self.sign = 1.0 if context.direction == "maximize" else -1.0
         # The last GP fit's kernel: the next fit starts from it (a restarted engine starts
         # afresh, which replay reproduces by restarting where the session was resumed).
+        # Its hyperparameters are re-estimated once the data has grown by 5% since the
+        # last estimate (every step early on, every 50th at 1,000 trials).
         self._kernel: Any = None
+        self._kernel_basis = 0
 
     def plan(
         self,
         history: Sequence[Observation],
         pending: Sequence[Mapping[str, Any]],
         rng: np.random.Generator,
+        *,
+        seen: set[tuple[Any, ...]] | None = None,
     ) -> list[Suggestion]:
-        """Return suggestions, best first (at least one, all new and valid)."""
-        seen = {config_key(self.space, o.config) for o in history}
-        seen |= {config_key(self.space, c) for c in pending}
+        """Return suggestions, best first (at least one, all new and valid).
+
+        ``seen`` may pass the configuration keys of ``history`` and ``pending`` when the
+        caller already has them (they are computed otherwise).
+        """
+        if seen is None:
+            seen = {config_key(self.space, o.config) for o in history}
+            seen |= {config_key(self.space, c) for c in pending}
         done = completed(history)
         slots = self.options.n_initial - len(history) - len(pending)
         if slots > 0 or len(done) < 2 or len({o.utility for o in done}) < 2:
@@ -146,7 +165,7 @@ class Planner:
             )
         fallback: str | None = None
         proposal = Proposal()
-        llm_slots = slots - len(out)
+        llm_slots = math.ceil((slots - len(out)) * self.options.llm_initial_share)
         if self.advisor is not None and llm_slots > 0:
             try:
                 proposal = self.advisor.warmstart(llm_slots, rng)
@@ -154,12 +173,13 @@ class Planner:
                 fallback = _describe(exc)
                 logger.warning("LLM warm start failed, using quasi-random points: %s", fallback)
         before = len(out)
-        for config in proposal.configs:
+        for config in proposal.configs[:llm_slots]:
             add(
                 config, source="warmstart", rationale=proposal.rationale, rejected=proposal.rejected
             )
-        repeated = len(proposal.configs) - (len(out) - before)
-        if len(out) < slots and fallback is None and (proposal.rejected or repeated):
+        repeated = len(proposal.configs[:llm_slots]) - (len(out) - before)
+        short = len(out) - before < llm_slots
+        if short and fallback is None and (proposal.rejected or repeated):
             parts = []
             if proposal.rejected:
                 parts.append(f"{len(proposal.rejected)} invalid")
@@ -196,10 +216,18 @@ class Planner:
         failed = [o for o in history if o.failed]
         configs = [o.config for o in done] + [o.config for o in failed]
         values = [float(u) for u in utilities if u is not None] + [worst] * len(failed)
-        gp = GPSurrogate(self.space, self.seed, opts.max_gp_points, warm_start=self._kernel).fit(
-            configs, values
+        refit = self._kernel is None or len(values) - self._kernel_basis >= max(
+            1, self._kernel_basis // 20
         )
-        self._kernel = gp.kernel
+        gp = GPSurrogate(
+            self.space,
+            self.seed,
+            opts.max_gp_points,
+            warm_start=self._kernel,
+            optimize=refit,
+        ).fit(configs, values)
+        if refit:
+            self._kernel, self._kernel_basis = gp.kernel, len(values)
         best_u = max(float(u) for u in utilities if u is not None)
 
         ranked = sorted(done, key=lambda o: o.utility or 0.0, reverse=True)
@@ -232,8 +260,9 @@ class Planner:
                     fallback = "the LLM proposed no new valid configuration"
             except LLMError as exc:
                 fallback = _describe(exc)
-        llm_keys = {config_key(self.space, c) for c in llm_pool}
-        stat_pool = [c for c in stat_pool if config_key(self.space, c) not in llm_keys]
+        if llm_pool:
+            llm_keys = {config_key(self.space, c) for c in llm_pool}
+            stat_pool = [c for c in stat_pool if config_key(self.space, c) not in llm_keys]
         pool = llm_pool + stat_pool
         if not pool:
             pool = unique_new(self.space, quasi_random(self.space, 64, rng), seen) or [

@@ -3,7 +3,10 @@
 The weight starts at a modest prior and moves toward the LLM's share of predictive
 precision compared with the statistical surrogate on the same trials. An LLM whose
 predictions rank the results no better than chance gets no weight at all, so a weak or
-misleading model cannot drag the search below the statistical optimizer.
+misleading model cannot drag the search below the statistical optimizer. The LLM's own
+proposals are evidence too, and the earliest there is: when the configurations it proposed
+(its warm start, its candidates) score below those the statistical engine chose in the same
+phase (quasi-random points, GP picks), its predictions get no weight either.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from pydantic import BaseModel
-from scipy.stats import spearmanr
+from scipy.stats import rankdata, spearmanr
 
 from assistant.engine.history import Observation, completed
 
@@ -25,6 +28,34 @@ class TrustReport(BaseModel):
     llm_rmse: float | None = None
     stat_rmse: float | None = None
     llm_rank_corr: float | None = None
+    proposal_record: float | None = None
+
+
+# (the LLM's source, the statistical source it is compared with in the same phase)
+_PHASES = (("warmstart", "quasi_random"), ("llm", "statistical"))
+
+
+def proposal_record(history: Sequence[Observation]) -> float | None:
+    """How the LLM's own proposals placed against the statistical engine's choices.
+
+    Every completed trial gets its percentile among all completed trials; per phase (initial
+    design, model-based steps) the LLM's mean percentile minus the statistical one, averaged
+    with the smaller group's size as weight. Positive: its proposals did better. ``None``
+    while there are not two comparable trials on each side.
+    """
+    done = completed(history)
+    if len(done) < 4:
+        return None
+    percentile = rankdata([o.utility for o in done]) / len(done)
+    total, weight = 0.0, 0
+    for mine, theirs in _PHASES:
+        a = [p for o, p in zip(done, percentile, strict=True) if o.source == mine]
+        b = [p for o, p in zip(done, percentile, strict=True) if o.source == theirs]
+        n = min(len(a), len(b))
+        if n:
+            total += n * (float(np.mean(a)) - float(np.mean(b)))
+            weight += n
+    return total / weight if weight >= 2 else None
 
 
 def llm_weight(
@@ -35,10 +66,13 @@ def llm_weight(
     min_pairs_for_veto: int = 5,
 ) -> TrustReport:
     """Weight in [0, ``max_weight``] for blending the LLM surrogate with the GP."""
+    record = proposal_record(history)
+    if record is not None and record < 0.0:
+        return TrustReport(weight=0.0, n_pairs=0, proposal_record=record)
     pairs = [o for o in completed(history) if o.llm_pred is not None]
     n = len(pairs)
     if n < 3:
-        return TrustReport(weight=prior, n_pairs=n)
+        return TrustReport(weight=prior, n_pairs=n, proposal_record=record)
     actual = np.array([o.utility for o in pairs], dtype=float)
     llm = np.array([o.llm_pred for o in pairs], dtype=float)
     llm_mse = float(np.mean((llm - actual) ** 2))
@@ -63,4 +97,5 @@ def llm_weight(
         llm_rmse=llm_mse**0.5,
         stat_rmse=stat_mse**0.5,
         llm_rank_corr=corr,
+        proposal_record=record,
     )

@@ -13,7 +13,7 @@ from assistant.engine import EngineOptions, Observation, Planner
 from assistant.engine.advisor import LLMAdvisor
 from assistant.engine.candidates import config_key
 from assistant.engine.history import select_examples
-from assistant.engine.trust import llm_weight
+from assistant.engine.trust import llm_weight, proposal_record
 from assistant.errors import LLMTimeoutError
 from assistant.llm.base import Message
 from assistant.space import CategoricalParam, FloatParam, IntParam, SearchSpace
@@ -99,6 +99,31 @@ def test_warm_start_puts_defaults_first_then_llm_then_fills_distinct() -> None:
     assert client.calls[0]["purpose"] == "warmstart"
 
 
+def distinct_choices() -> Any:
+    """A config_for that picks the n-th value of every enum on its n-th call."""
+    calls = iter(range(1000))
+
+    def config_for(spec: dict[str, Any]) -> dict[str, Any]:
+        n = next(calls)
+        return {k: v["enum"][n % len(v["enum"])] for k, v in spec["properties"].items()}
+
+    return config_for
+
+
+def test_the_llm_fills_at_most_its_share_of_the_initial_design() -> None:
+    client = ScriptedClient(answer_with(distinct_choices()))
+    sources = [s.source for s in planner(client).plan([], [], np.random.default_rng(0))]
+    assert sources == ["default", "warmstart", "warmstart", "quasi_random", "quasi_random"]
+    asked = [k for k in client.calls[0]["schema"]["properties"] if k.startswith("config_")]
+    assert len(asked) == 2
+    client = ScriptedClient(answer_with(distinct_choices()))
+    plan = planner(client, llm_initial_share=1.0).plan([], [], np.random.default_rng(0))
+    assert [s.source for s in plan] == ["default"] + ["warmstart"] * 4
+    client = ScriptedClient(answer_with(distinct_choices()))
+    plan = planner(client, llm_initial_share=0.0).plan([], [], np.random.default_rng(0))
+    assert "warmstart" not in {s.source for s in plan} and client.calls == []
+
+
 def test_warm_start_schema_quantizes_numbers_for_weak_models() -> None:
     client = ScriptedClient(answer_with(first_choices))
     planner(client).plan([], [], np.random.default_rng(0))
@@ -176,6 +201,31 @@ def test_trust_drops_to_zero_for_a_misleading_llm_and_grows_for_a_good_one() -> 
     assert llm_weight(history_of(configs[:2], preds=truth[:2])).weight == 0.25  # prior
 
 
+def with_sources(history: list[Observation], sources: list[str]) -> list[Observation]:
+    return [o.model_copy(update={"source": s}) for o, s in zip(history, sources, strict=True)]
+
+
+def test_proposals_that_score_below_the_statistical_ones_remove_the_llm_weight() -> None:
+    configs = sorted(random_configs(8), key=objective)  # worst first
+    truth = [objective(c) for c in configs]
+    history = history_of(configs, preds=truth)  # its predictions would look perfect
+    llm_worst = with_sources(
+        history, ["warmstart"] * 2 + ["quasi_random"] * 2 + ["llm"] * 2 + ["statistical"] * 2
+    )
+    report = llm_weight(llm_worst)
+    assert report.proposal_record is not None and report.proposal_record < 0
+    assert report.weight == 0.0
+    llm_best = with_sources(
+        history, ["quasi_random"] * 2 + ["warmstart"] * 2 + ["statistical"] * 2 + ["llm"] * 2
+    )
+    report = llm_weight(llm_best)
+    assert report.proposal_record is not None and report.proposal_record > 0
+    assert report.weight > 0.25
+    # One LLM trial against one statistical one is not yet evidence.
+    early = with_sources(history[:4], ["default", "warmstart", "quasi_random", "default"])
+    assert proposal_record(early) is None
+
+
 def test_prompt_stays_bounded_at_1000_trials() -> None:
     client = ScriptedClient(answer_with(lambda spec: {"lr": 0.01, "depth": 6, "kind": "b"}))
     hist = history_of(random_configs(1000, seed=3))
@@ -202,3 +252,15 @@ def test_pending_configs_are_not_suggested_again() -> None:
     first = p.plan(hist, [], np.random.default_rng(0))[0]
     second = p.plan(hist, [first.config], np.random.default_rng(0))[0]
     assert config_key(SPACE, first.config) != config_key(SPACE, second.config)
+
+
+def test_gp_hyperparameters_are_reestimated_as_the_data_grows_by_five_percent() -> None:
+    p = planner(None, mode="off")
+    configs = random_configs(44, seed=5)
+    p.plan(history_of(configs[:40]), [], np.random.default_rng(0))
+    fitted = p._kernel
+    assert fitted is not None and p._kernel_basis == 40
+    p.plan(history_of(configs[:41]), [], np.random.default_rng(0))
+    assert p._kernel is fitted, "one more point: the kernel is reused as it is"
+    p.plan(history_of(configs[:42]), [], np.random.default_rng(0))
+    assert p._kernel is not fitted and p._kernel_basis == 42
