@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 APT_PACKAGES := postgresql chromium
 
-.PHONY: demo test install system-deps lint labextension ui-test
+.PHONY: demo test install system-deps lint labextension ui-test bench-quick
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,18 @@ lint: $(STAMP)
 test: install system-deps lint
 	$(BIN)/pytest
 	$(MAKE) ui-test
+	$(MAKE) bench-quick
+
+# The search-quality benchmark's quick profile (a few minutes): every method side by side,
+# the embedded LLM included. Its JSON, table and plot land in test-artifacts/benchmarks/;
+# the committed figures in benchmarks/results/ and the frozen reference tables stay as
+# they are. Missed targets are reported, not failed: they are measurements.
+BENCH_OUT := test-artifacts/benchmarks
+bench-quick: $(STAMP)
+	$(BIN)/python -m benchmarks.quality --profile quick --freeze-reference --out $(BENCH_OUT)
+	@for f in summary.json quality_quick.json quality_quick.md quality_quick.png; do \
+	  test -s $(BENCH_OUT)/$$f || { echo "benchmark output $$f is missing"; exit 1; }; done
+	@echo "quick benchmark: results in $(BENCH_OUT)/"
 
 # Browser tests of the sidebar: Galata (Playwright) driving Debian's Chromium against a real
 # JupyterLab. Screenshots land in test-artifacts/ui-tests/. Without Chromium they are skipped,

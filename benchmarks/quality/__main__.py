@@ -3,7 +3,7 @@
 Examples::
 
     python -m benchmarks.quality                       # quick profile (CI; a few minutes)
-    python -m benchmarks.quality --profile full        # hours; run once in a while
+    python -m benchmarks.quality --profile full        # ~1.5 h on 2 cores; run once in a while
     python -m benchmarks.quality --llm-base-url http://host:8080/v1 --llm-model my-model
     python -m benchmarks.quality --methods random,tpe,ours_off --tasks knn-wine --seeds 0,1
     python -m benchmarks.quality --render benchmarks/results/quality_full.json  # redraw
