@@ -6,6 +6,7 @@ Examples::
     python -m benchmarks.quality --profile full        # ~1.5 h on 2 cores; run once in a while
     python -m benchmarks.quality --llm-base-url http://host:8080/v1 --llm-model my-model
     python -m benchmarks.quality --methods random,tpe,ours_off --tasks knn-wine --seeds 0,1
+    python -m benchmarks.quality --profile full --resume runs.jsonl  # continue if stopped
     python -m benchmarks.quality --render benchmarks/results/quality_full.json  # redraw
 
 Results go to ``benchmarks/results/``: ``quality_<profile>.json`` (every run),
@@ -84,6 +85,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="JSON",
         help="only rewrite summary, markdown and plot from a saved results file",
     )
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        metavar="JSONL",
+        help="append each finished run to this file and skip the runs already in it",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
@@ -136,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         update_reference=not args.freeze_reference,
         measure_cost=not args.no_cost,
         progress=say,
+        resume=args.resume,
     )
     paths = write_all(results, args.out)
     for kind, path in paths.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
@@ -88,8 +89,14 @@ def run_benchmark(
     update_reference: bool = True,
     measure_cost: bool = True,
     progress: Progress | None = None,
+    resume: Path | None = None,
 ) -> dict[str, Any]:
-    """Run every (task, seed, method) of ``profile``; return the full results."""
+    """Run every (task, seed, method) of ``profile``; return the full results.
+
+    With ``resume``, each finished run is appended to that JSON-lines file, and runs found
+    there (same task, seed, method and trial count) are taken from it instead of being run
+    again: an interrupted long profile continues where it stopped.
+    """
     say = progress or (lambda _msg: None)
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
@@ -107,11 +114,17 @@ def run_benchmark(
         )
 
     jobs = [(t, s, m) for t in profile.tasks for s in profile.seeds for m in methods]
+    done = _load_runs(resume)
     runs: list[RunResult] = []
     for k, (task_name, seed, method) in enumerate(jobs, 1):
         task, ref = tasks[task_name], refs[task_name]
         n = profile.trials_for(method)
-        run = run_one(task, method, seed, n, reference=ref, real_llm=real_llm)
+        run = done.get((task_name, seed, method, n))
+        if run is None:
+            run = run_one(task, method, seed, n, reference=ref, real_llm=real_llm)
+            if resume is not None:
+                with resume.open("a") as f:
+                    f.write(json.dumps(run.to_json(), default=str) + "\n")
         runs.append(run)
         curve = metrics.regret_curve(run.values, ref.f_star, ref.f_ref, task.direction)
         llm = ""
@@ -189,6 +202,18 @@ def run_benchmark(
     )
     results["summary"] = summarize(results)
     return results
+
+
+def _load_runs(path: Path | None) -> dict[tuple[str, int, str, int], RunResult]:
+    """Runs saved by an earlier, interrupted call, keyed by (task, seed, method, trials)."""
+    if path is None or not path.exists():
+        return {}
+    out = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            run = RunResult(**json.loads(line))
+            out[(run.task, run.seed, run.method, len(run.values))] = run
+    return out
 
 
 def machine() -> dict[str, Any]:
