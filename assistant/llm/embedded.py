@@ -45,6 +45,8 @@ _SERVER_ENV_OVERRIDES = {"HOST", "PORT", "API_KEY", "CONFIG_FILE", "MODEL_ALIAS"
 # The server is on loopback: a user's HTTP(S)_PROXY must not capture the health check.
 _LOOPBACK_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
+_GUARD = Path(__file__).with_name("_server_guard.py")
+
 _shared: EmbeddedServer | None = None
 _shared_lock = threading.Lock()
 
@@ -177,9 +179,11 @@ def _start_once(model_path: Path, port: int, n_ctx: int, timeout_s: float) -> Em
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k.upper() not in _SERVER_ENV_OVERRIDES}
     logger.info("starting the embedded LLM server: %s", " ".join(command))
+    # The guard ends the server when this process dies without running its exit handlers.
+    guarded = [sys.executable, str(_GUARD), str(os.getpid()), *command]
     with open(workdir / "server.log", "wb") as log:
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            guarded, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
         )
     server = EmbeddedServer(process, port, model_path.stem, workdir)
     try:
