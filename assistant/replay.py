@@ -84,7 +84,8 @@ def replay_session(store: Store, session_id: str) -> ReplayReport:
     divergence = _replay_tool_choice(session, client)
     engine_client = client if session.spec.mode != "off" else None
     on_suggestion = _recorded_review(store, session_id, space)
-    sampler = session.build_sampler(engine_client, on_suggestion=on_suggestion)
+    runs = _owner_runs(store, session_id, len(recorded))
+    sampler = session.build_sampler(engine_client, on_suggestion=on_suggestion, budget=runs[0][1])
     study = optuna.create_study(direction=session.spec.direction, sampler=sampler)
     by_number = {t.number: t for t in recorded}
 
@@ -103,17 +104,21 @@ def replay_session(store: Store, session_id: str) -> ReplayReport:
         return _replay_outcome(trial, original)
 
     try:
-        # The engine restarted wherever the session was resumed: do the same, so state kept
-        # between steps (the pipelined suggestion, the GP's warm start) matches the record.
-        bounds = [*_resume_points(store, session_id, len(recorded)), len(recorded)]
+        # The engine restarted wherever the session was resumed: do the same, with the
+        # same trial budget, so state kept between steps (the pipelined suggestion, the
+        # GP's warm start) and the LLM calls made match the record.
+        bounds = [start for start, _ in runs[1:]] + [len(recorded)]
+        budgets = [budget for _, budget in runs[1:]] + [None]
         start = 0
-        for end in bounds:
+        for end, next_budget in zip(bounds, budgets, strict=True):
             if divergence is not None or end <= start:
                 continue
             study.optimize(objective, n_trials=end - start, catch=(_RecordedFailure,))
             sampler.close()
             start = end
-            sampler = session.build_sampler(engine_client, on_suggestion=on_suggestion)
+            sampler = session.build_sampler(
+                engine_client, on_suggestion=on_suggestion, budget=next_budget
+            )
             study.sampler = sampler
     except _Diverged as exc:
         divergence = exc.divergence
@@ -222,16 +227,18 @@ def _recorded_review(store: Store, session_id: str, space: Any) -> Any:
     return on_suggestion
 
 
-def _resume_points(store: Store, session_id: str, n_trials: int) -> list[int]:
-    """Trial counts at which the session's owner (re)started its engine after the first run."""
+def _owner_runs(store: Store, session_id: str, n_trials: int) -> list[tuple[int, int | None]]:
+    """The runs of the session's owner as (finished trials when it started, its target),
+    in order; the first starts at 0. Records older than the target field give ``None``."""
     from assistant import events
 
-    points = []
+    targets: dict[int, int | None] = {0: None}
     for event in store.events(session_id, kinds=[events.SESSION_STARTED]):
         finished = int(event.payload.get("finished", 0))
-        if not event.payload.get("worker") and 0 < finished < n_trials:
-            points.append(finished)
-    return sorted(set(points))
+        if not event.payload.get("worker") and finished < n_trials:
+            target = event.payload.get("target")
+            targets[finished] = int(target) if target is not None else None
+    return sorted(targets.items())
 
 
 def _replay_outcome(trial: optuna.Trial, original: FrozenTrial) -> float:

@@ -68,6 +68,9 @@ class LLAMBOSampler(BaseSampler):
         pipeline: prepare the next suggestion in a background thread while a trial runs.
         on_suggestion: called with each trial and its suggestion before the trial runs; it
             may return a replacement suggestion (review mode: a person edited it).
+        budget: the study's planned number of trials, when known: the step after trial
+            number ``budget - 1`` is not prepared in the background, since no trial would
+            use it (it would cost LLM calls and delay :meth:`close`).
 
     Parameters outside the joint space (conditional or dynamic ones) are sampled
     independently by TPE. Multi-objective studies are sampled entirely by Optuna's TPE
@@ -86,6 +89,7 @@ class LLAMBOSampler(BaseSampler):
         options: EngineOptions | None = None,
         pipeline: bool = True,
         on_suggestion: SuggestionCallback | None = None,
+        budget: int | None = None,
     ) -> None:
         self.options = (options or EngineOptions()).model_copy(update={"mode": mode})
         self.context = context
@@ -98,6 +102,7 @@ class LLAMBOSampler(BaseSampler):
         self.seed = seed
         self.pipeline = pipeline
         self.on_suggestion = on_suggestion
+        self.budget = budget
         self._llm_spec = llm
         self._init_runtime()
 
@@ -130,6 +135,7 @@ class LLAMBOSampler(BaseSampler):
                 "seed",
                 "pipeline",
                 "on_suggestion",
+                "budget",
                 "_llm_spec",
             )
         }
@@ -243,7 +249,8 @@ class LLAMBOSampler(BaseSampler):
             fresh = planner.plan(history, pending, self._rng, seen=taken)
             self._queue_basis = finished
         suggestion, self._queue = fresh[0], fresh[1:]
-        if self.pipeline and not any(s.initial for s in self._queue):
+        last = self.budget is not None and trial.number + 1 >= self.budget
+        if self.pipeline and not last and not any(s.initial for s in self._queue):
             snapshot_pending = [*pending, suggestion.config]
             snapshot_taken = taken | {config_key(space, suggestion.config)}
             self._future = self._pool().submit(

@@ -347,6 +347,7 @@ class TuningSession:
                 "worker": worker,
                 "worker_id": worker_id,
                 "review": review,
+                "target": target,
             },
         )
         tool = get_tool(self.spec.tool)
@@ -355,7 +356,10 @@ class TuningSession:
         self._review_space = space
         client = self._llm(llm_client) if self.spec.mode != "off" else None
         sampler = self.build_sampler(
-            client, on_suggestion=self._on_suggestion, worker_id=worker_id if worker else None
+            client,
+            on_suggestion=self._on_suggestion,
+            worker_id=worker_id if worker else None,
+            budget=target,
         )
         study.sampler = sampler
         try:
@@ -449,13 +453,15 @@ class TuningSession:
         client: Any,
         on_suggestion: Callable[[FrozenTrial, Suggestion], None] | None = None,
         worker_id: str | None = None,
+        budget: int | None = None,
     ) -> LLAMBOSampler:
         """The session's sampler: its tool's space and defaults, its seed, mode and options,
         talking to ``client`` (a recording, replay or plain LLM client, or ``None``).
 
         A joining worker (``worker_id``) gets its own seed and leaves the library defaults
         to the session's owner, so workers starting together do not suggest the same
-        configurations.
+        configurations. ``budget`` is the run's target number of trials (see
+        :class:`LLAMBOSampler`).
         """
         from assistant.tools import get_tool
 
@@ -472,6 +478,7 @@ class TuningSession:
             mode=self.spec.mode,
             options=EngineOptions.model_validate(self.spec.options),
             on_suggestion=on_suggestion,
+            budget=budget,
         )
 
     def evaluate_best(self, study: optuna.Study | None = None) -> FinalEvaluation:

@@ -163,3 +163,20 @@ def test_study_with_sampler_pickles() -> None:
     clone.sampler.options = clone.sampler.options.model_copy(update={"mode": "off"})
     clone.optimize(objective, n_trials=2)
     assert len(clone.trials) == 8
+
+
+def test_no_step_is_planned_past_the_budget() -> None:
+    runs = {}
+    for budget in (None, 8):
+        client = ScriptedClient(_answer)
+        sampler = LLAMBOSampler(client, search_space=SPACE, seed=0, mode="full", budget=budget)
+        study = optuna.create_study(sampler=sampler)
+        study.optimize(objective, n_trials=8)
+        sampler.close()
+        runs[budget] = ([c["purpose"] for c in client.calls], [t.params for t in study.trials])
+    (with_budget, trials), (without, same_trials) = runs[8], runs[None]
+    assert trials == same_trials
+    # Without a budget, the step prepared after the last trial (a proposal and its
+    # surrogate calls) is wasted; with one it is never asked for.
+    assert len(without) - len(with_budget) == 3 and without[-3] == "propose"
+    assert without[: len(with_budget)] == with_budget
