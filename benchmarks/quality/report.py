@@ -27,6 +27,14 @@ def _num(x: Any, digits: int = 3) -> str:
     return f"{x:.{digits}f}"
 
 
+def _hardware(machine: dict[str, Any]) -> str:
+    parts = [machine.get("cpu_model")]
+    if machine.get("memory_gib"):
+        parts.append(f"{machine['memory_gib']:g} GiB")
+    text = ", ".join(str(p) for p in parts if p)
+    return f" ({text})" if text else ""
+
+
 def rerender(json_path: Path, out_dir: Path | None = None) -> dict[str, Path | str]:
     """Rewrite the summary, markdown and plot from a saved ``quality_<profile>.json``."""
     from benchmarks.quality.run import summarize
@@ -60,7 +68,8 @@ def markdown(results: dict[str, Any], png_name: str | None, plot_note: str | Non
     lines = [
         f"# Search quality ({results['profile']} profile)",
         "",
-        f"{results['date']} on {s['machine']['platform']}, {s['machine']['cpu_count']} CPUs; "
+        f"{results['date']} on {s['machine']['platform']}, {s['machine']['cpu_count']} CPUs"
+        f"{_hardware(s['machine'])}; "
         f"LLM for ours_warmstart/ours_full: {results.get('llm') or 'none'}; "
         f"{results['elapsed_s'] / 60:.1f} min.",
         f"Tasks: {', '.join(results['settings']['tasks'])}; seeds "
