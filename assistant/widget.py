@@ -5,7 +5,9 @@ events after the last one it saw (:meth:`SessionWidget.refresh`) and redraws a s
 best-so-far plot (an inline SVG, so it needs no plotting library and no browser-side code of
 its own), the latest suggestion with the engine's rationale, and a trials table. Passing
 :meth:`SessionWidget.callback` to ``TuningSession.run(callbacks=...)`` refreshes it after each
-trial. All text is HTML-escaped: rationales are LLM output, which is data. It never prints.
+trial; :meth:`SessionWidget.follow` polls the store instead, for a session that runs
+elsewhere (another process or machine, the JupyterLab sidebar). All text is HTML-escaped:
+rationales are LLM output, which is data. It never prints.
 
 Example:
     >>> from assistant.store import Store
@@ -50,6 +52,7 @@ _STATUS_OF_EVENT = {
     events.SESSION_STOPPED: "stopped",
     events.SESSION_FAILED: "failed",
 }
+_ENDED = {"finished", "stopped", "failed"}
 _PLOT_WIDTH, _PLOT_HEIGHT, _PLOT_PAD = 360, 180, 28
 
 
@@ -110,6 +113,8 @@ class SessionWidget:
         self._latest_event: EventRecord | None = None
         self._final: dict[str, Any] | None = None
         self._n_fallbacks = 0
+        self._following: threading.Event | None = None
+        self._follower: threading.Thread | None = None
 
         self.status = ipywidgets.HTML()
         self.plot = ipywidgets.HTML()
@@ -132,6 +137,45 @@ class SessionWidget:
         if new:
             logger.debug("session %s view: %d new event(s)", self.session_id, len(new))
         return len(new)
+
+    def follow(self, interval_s: float = 2.0) -> SessionWidget:
+        """Refresh every ``interval_s`` seconds in a background thread until the session
+        has finished, stopped or failed (or :meth:`unfollow` is called); returns the view,
+        so ``SessionWidget(store, sid).follow()`` displays a live view of a session that
+        runs elsewhere."""
+        if interval_s <= 0:
+            raise ValueError("interval_s must be positive")
+        self.unfollow()
+        stop = threading.Event()
+
+        def poll() -> None:
+            while not stop.wait(interval_s):
+                try:
+                    new = self.refresh()
+                except Exception as exc:  # a store that went away: say so once and end
+                    logger.warning("session %s view stopped following: %s", self.session_id, exc)
+                    return
+                if not new and self._session_status in _ENDED:
+                    return
+
+        self._following = stop
+        self._follower = threading.Thread(
+            target=poll, name=f"session-view-{self.session_id}", daemon=True
+        )
+        self._follower.start()
+        return self
+
+    def unfollow(self) -> None:
+        """Stop the polling started by :meth:`follow` (a no-op when it is not running)."""
+        if self._following is not None and self._follower is not None:
+            self._following.set()
+            self._follower.join()
+        self._following = self._follower = None
+
+    @property
+    def following(self) -> bool:
+        """Whether the background polling of :meth:`follow` is running."""
+        return self._follower is not None and self._follower.is_alive()
 
     def callback(self, study: optuna.Study, trial: FrozenTrial) -> None:
         """An Optuna callback: ``session.run(callbacks=[view.callback])`` keeps it live."""

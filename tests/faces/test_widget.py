@@ -5,6 +5,7 @@ from __future__ import annotations
 import doctest
 import html
 import re
+import time
 
 import optuna
 import pytest
@@ -108,3 +109,33 @@ def test_widget_needs_a_session_id_with_a_store(tmp_path) -> None:
 def test_docstring_examples_run() -> None:
     result = doctest.testmod(widget)
     assert result.attempted > 0 and result.failed == 0
+
+
+def _eventually(check, timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_follow_shows_a_session_run_elsewhere_and_ends_with_it(tmp_path) -> None:
+    session = make_session(tmp_path)
+    # Another Store on the same file: the view reads what another process would write.
+    view = SessionWidget(Store(f"sqlite:///{tmp_path}/s.db"), session.id).follow(0.02)
+    assert view.following and _rows(view) == {}
+    session.run()  # no callback: only the polling can see these trials
+    assert _eventually(lambda: not view.following), "it stops once the session finished"
+    assert _rows(view) == dict.fromkeys(range(6), "complete")
+    assert "finished" in view.status.value
+
+
+def test_unfollow_stops_the_polling(tmp_path) -> None:
+    view = SessionWidget(make_session(tmp_path)).follow(0.02)
+    assert view.following
+    view.unfollow()
+    assert not view.following
+    view.unfollow()  # a no-op now
+    with pytest.raises(ValueError, match="positive"):
+        view.follow(0)
