@@ -6,11 +6,11 @@ sidebar's comm (in the kernel) and the server extension read and write the same 
 """
 
 import os
-import sys
 import tempfile
-from pathlib import Path
 
 from jupyterlab.galata import configure_jupyter_server
+
+from assistant.llm.scripted_server import Reply, ScriptedLLMServer
 
 c = get_config()  # noqa: F821  (Jupyter's config loader provides it)
 configure_jupyter_server(c)
@@ -24,23 +24,17 @@ os.environ["ASSISTANT_STORAGE"] = f"sqlite:///{_state}/automl-assistant.db"
 for _name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "ASSISTANT_LLM_API_KEY"):
     os.environ.pop(_name, None)
 
+
 # A scripted OpenAI-compatible endpoint for the natural-language chat turn: it asks for the
 # list_dataframes tool, then answers with what the tool returned. The kernel finds it through
 # the environment it inherits; tuning in these tests runs with llm=off.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from assistant.llm.scripted_server import Reply, ScriptedLLMServer  # noqa: E402
-from tests.jupyter_ext.scripted_tools import enable_tool_calls, tool_calls  # noqa: E402
-
-
 def _respond(body):
     last = body["messages"][-1]
     if last.get("role") == "tool":
         return Reply.text(f"Your kernel has these DataFrames: {last['content']}")
-    return tool_calls(("list_dataframes", {}))
+    return Reply.calling(("list_dataframes", {}))
 
 
-enable_tool_calls()
 _llm = ScriptedLLMServer(_respond, model="scripted-model").start()
 os.environ["ASSISTANT_LLM_BASE_URL"] = _llm.base_url
 os.environ["ASSISTANT_LLM_MODEL"] = "scripted-model"

@@ -54,6 +54,8 @@ class Reply:
         delay_s: wait this long before answering (longer than the client's timeout → timeout).
         drop: close the connection without answering.
         model: the model name to report (the server's own if ``None``).
+        tool_calls: ``(name, arguments)`` pairs to send as OpenAI tool calls instead of
+            text (``finish_reason: "tool_calls"``); see :meth:`calling`.
 
     Example:
         >>> Reply.json({"a": 1}).content, Reply.error(429, retry_after=2).headers
@@ -67,6 +69,7 @@ class Reply:
     delay_s: float = 0.0
     drop: bool = False
     model: str | None = None
+    tool_calls: tuple[tuple[str, Mapping[str, Any]], ...] = ()
 
     @classmethod
     def text(cls, content: str, **options: Any) -> Reply:
@@ -96,6 +99,11 @@ class Reply:
         if body is None and message is not None:
             body = {"error": {"message": message, "type": "scripted_error", "code": status}}
         return cls(status=status, headers=all_headers, body=body, **options)
+
+    @classmethod
+    def calling(cls, *calls: tuple[str, Mapping[str, Any]], **options: Any) -> Reply:
+        """A 200 answer that calls tools: ``Reply.calling(("list_dataframes", {}))``."""
+        return cls(tool_calls=tuple((name, dict(args)) for name, args in calls), **options)
 
     @classmethod
     def dropped(cls) -> Reply:
@@ -341,7 +349,21 @@ class _Handler(BaseHTTPRequestHandler):
 def _completion(body: dict[str, Any], reply: Reply, model: str) -> dict[str, Any]:
     prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages") or [])
     prompt_tokens = max(1, prompt_chars // 4)
-    completion_tokens = max(1, len(reply.content) // 4)
+    message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+    if reply.tool_calls:
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": f"call_{i}",
+                    "type": "function",
+                    "function": {"name": name, "arguments": json.dumps(dict(args))},
+                }
+                for i, (name, args) in enumerate(reply.tool_calls)
+            ],
+        }
+    completion_tokens = max(1, len(json.dumps(message)) // 4)
     return {
         "id": f"chatcmpl-scripted-{time.monotonic_ns()}",
         "object": "chat.completion",
@@ -350,8 +372,8 @@ def _completion(body: dict[str, Any], reply: Reply, model: str) -> dict[str, Any
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": reply.content},
-                "finish_reason": "stop",
+                "message": message,
+                "finish_reason": "tool_calls" if reply.tool_calls else "stop",
             }
         ],
         "usage": {

@@ -1,5 +1,5 @@
 """A natural-language chat turn: the LangChain agent calls tools through a real HTTP server
-(:class:`~assistant.llm.scripted_server.ScriptedLLMServer`, with tool calls enabled)."""
+(:class:`~assistant.llm.scripted_server.ScriptedLLMServer` answering with tool calls)."""
 
 from __future__ import annotations
 
@@ -9,21 +9,12 @@ from sklearn.datasets import load_breast_cancer
 
 from assistant.chat import ChatController
 from assistant.chat.agent import ChatAgent
-from assistant.llm import scripted_server
 from assistant.llm.scripted_server import Reply, ScriptedLLMServer
-from tests.jupyter_ext.scripted_tools import tool_calls, with_tool_calls
 
 pytest.importorskip("langchain_openai")
 
 
-@pytest.fixture
-def tool_calling(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        scripted_server, "_completion", with_tool_calls(scripted_server._completion)
-    )
-
-
-_calls = tool_calls
+_calls = Reply.calling
 
 
 @pytest.fixture
@@ -31,7 +22,7 @@ def frame() -> pd.DataFrame:
     return load_breast_cancer(as_frame=True).frame.sample(120, random_state=0)
 
 
-def test_agent_lists_frames_and_starts_tuning(tool_calling, frame: pd.DataFrame) -> None:
+def test_agent_lists_frames_and_starts_tuning(frame: pd.DataFrame) -> None:
     script = [
         _calls(("list_dataframes", {})),
         _calls(
@@ -64,7 +55,7 @@ def test_agent_lists_frames_and_starts_tuning(tool_calling, frame: pd.DataFrame)
     assert "finished, 2 of 2" in chat.handle("/status").text
 
 
-def test_tool_error_goes_back_to_the_model(tool_calling, frame: pd.DataFrame) -> None:
+def test_tool_error_goes_back_to_the_model(frame: pd.DataFrame) -> None:
     script = [
         _calls(("start_tuning", {"dataframe": "nope", "target": "target"})),
         Reply.text("There is no DataFrame called nope; your DataFrames: df."),

@@ -216,3 +216,15 @@ def test_reply_helpers():
     assert Reply.json(GOOD_ANSWER).content == json.dumps(GOOD_ANSWER)
     assert Reply.error(503).status == 503
     assert Reply.dropped().drop
+
+
+def test_tool_call_replies_reach_the_sdk_as_tool_calls():
+    reply = Reply.calling(("list_dataframes", {}), ("start_tuning", {"trials": 2}))
+    with ScriptedLLMServer([reply]) as server:
+        answer = _sdk(server).chat.completions.create(
+            model="scripted", messages=[{"role": "user", "content": "tune df"}]
+        )
+    choice = answer.choices[0]
+    assert choice.finish_reason == "tool_calls" and choice.message.content is None
+    calls = [(c.function.name, json.loads(c.function.arguments)) for c in choice.message.tool_calls]
+    assert calls == [("list_dataframes", {}), ("start_tuning", {"trials": 2})]
