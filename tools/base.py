@@ -4,8 +4,9 @@ A :class:`Tool` is what the tuner trains. It describes itself to the LLM (``fami
 ``description``), offers a default :class:`~assistant.space.SearchSpace` per task and the
 library's own default configuration as a point of that space, and scores a configuration
 by cross-validation. While it evaluates it calls ``report(step, value)`` with intermediate
-scores; ``report`` raises :class:`optuna.TrialPruned` when the trial should stop, and the
-tool lets that exception propagate.
+scores after every step but the last (the last value is the result: a trial that has done
+all its work is not pruned); ``report`` raises :class:`optuna.TrialPruned` when the trial
+should stop, and the tool lets that exception propagate.
 
 Subclasses implement :meth:`Tool.search_space`, :meth:`Tool.default_config` and either
 :meth:`Tool.fit` plus :meth:`Tool.predict` (the default :meth:`Tool.evaluate` then runs
@@ -120,19 +121,20 @@ class Tool(ABC):
     ) -> float:
         """Mean ``metric`` over seeded k-fold cross-validation of ``data``.
 
-        After each fold, ``report(fold, running_mean)`` is called; it may raise
-        :class:`optuna.TrialPruned`, which ends the evaluation.
+        After each fold but the last, ``report(fold, running_mean)`` is called; it may
+        raise :class:`optuna.TrialPruned`, which ends the evaluation.
         """
         self._check_task(data.task)
         resolved = resolve_metric(metric, data.task)
         scores: list[float] = []
-        for fold, (train_rows, valid_rows) in enumerate(kfold_indices(data, n_folds, seed)):
+        folds = list(kfold_indices(data, n_folds, seed))
+        for fold, (train_rows, valid_rows) in enumerate(folds):
             result = self.score_split(
                 data.subset(train_rows), data.subset(valid_rows), config, seed, resolved
             )
             scores.append(result.score)
             logger.debug("%s fold %d: %s=%.6g", self.name, fold, resolved.name, result.score)
-            if report is not None:
+            if report is not None and fold < len(folds) - 1:
                 report(fold, float(np.mean(scores)))
         return float(np.mean(scores))
 

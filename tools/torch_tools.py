@@ -90,7 +90,8 @@ class TorchTool(Tool):
         metric: str | Metric | None = None,
         n_folds: int = 5,
     ) -> float:
-        """Train on ``1 - 1/n_folds`` of ``data`` and score the rest after every epoch."""
+        """Train on ``1 - 1/n_folds`` of ``data`` and score the rest after every epoch
+        (reported after every epoch but the last, whose score is the result)."""
         self._check_task(data.task)
         resolved = resolve_metric(metric, data.task)
         train_rows, valid_rows = holdout_indices(data, 1.0 / n_folds, seed)
@@ -101,7 +102,7 @@ class TorchTool(Tool):
             score = resolved(valid.y, self.predict(model, valid))
             scores.append(score)
             logger.debug("%s epoch %d: %s=%.6g", self.name, epoch, resolved.name, score)
-            if report is not None:
+            if report is not None and epoch < int(config["epochs"]) - 1:
                 report(epoch, score)
 
         self._train(train, config, seed, after_epoch)

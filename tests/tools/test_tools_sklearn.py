@@ -35,7 +35,9 @@ def test_default_config_is_a_point_of_the_space(name: str, task: str) -> None:
 
 
 @pytest.mark.parametrize(("name", "task"), CASES)
-def test_default_config_scores_sensibly_and_reports_each_fold(name: str, task: str) -> None:
+def test_default_config_scores_sensibly_and_reports_each_fold_but_the_last(
+    name: str, task: str
+) -> None:
     tool = get_tool(name)
     reports: list[tuple[int, float]] = []
     metric = "accuracy" if task == "classification" else "r2"
@@ -49,8 +51,8 @@ def test_default_config_scores_sensibly_and_reports_each_fold(name: str, task: s
     )
     assert math.isfinite(score)
     assert score > (0.9 if task == "classification" else 0.3)
-    assert [step for step, _ in reports] == [0, 1, 2]
-    assert reports[-1][1] == pytest.approx(score)
+    assert [step for step, _ in reports] == [0, 1]  # the third fold's mean is the result
+    assert all(math.isfinite(value) for _, value in reports)
 
 
 @pytest.mark.parametrize(("name", "task"), CASES)

@@ -38,15 +38,15 @@ def test_default_configs_are_points_of_the_space(name: str, task: str) -> None:
     assert tool.search_space(task).contains(tool.default_config(task))
 
 
-def test_torch_mlp_classification_reports_every_epoch() -> None:
+def test_torch_mlp_classification_reports_every_epoch_but_the_last() -> None:
     score, reports = _reports("torch_mlp", breast_cancer(), 4, metric="roc_auc")
-    assert [step for step, _ in reports] == [0, 1, 2, 3]
-    assert score == reports[-1][1] and score > 0.95
+    assert [step for step, _ in reports] == [0, 1, 2]  # the last epoch's score is the result
+    assert score > 0.95
 
 
 def test_torch_mlp_regression() -> None:
     score, reports = _reports("torch_mlp", diabetes(), 10, metric="r2")
-    assert len(reports) == 10 and math.isfinite(score) and score > 0.2
+    assert len(reports) == 9 and math.isfinite(score) and score > 0.2
 
 
 def test_torch_mlp_is_deterministic_on_cpu() -> None:
@@ -56,10 +56,10 @@ def test_torch_mlp_is_deterministic_on_cpu() -> None:
 
 
 @pytest.mark.integration
-def test_torch_cnn_on_digits_reports_every_epoch() -> None:
+def test_torch_cnn_on_digits_reports_every_epoch_but_the_last() -> None:
     data = digits().subset(np.arange(0, digits().n_rows, 2))
     score, reports = _reports("torch_cnn", data, 3)
-    assert [step for step, _ in reports] == [0, 1, 2]
+    assert [step for step, _ in reports] == [0, 1]
     assert score > 0.6
 
 
