@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -91,3 +93,15 @@ def test_resume_takes_finished_runs_from_the_file(reference_dir: Path, tmp_path:
     assert len(saved.read_text().splitlines()) == 4
     assert again["runs"][0]["values"] == lines[0]["values"] != first["runs"][0]["values"]
     assert again["runs"][1:] == first["runs"][1:]
+
+
+def test_python_m_benchmarks_is_the_quality_benchmark() -> None:
+    root = Path(__file__).resolve().parents[2]
+    shown = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--help"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "--profile" in shown and "--resume" in shown
