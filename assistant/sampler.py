@@ -230,11 +230,12 @@ class LLAMBOSampler(BaseSampler):
 
     # -- the queue of suggestions --------------------------------------------------------
     def _next_suggestion(self, study: Study, trial: FrozenTrial, space: SearchSpace) -> Suggestion:
-        history, taken = self._trial_history(space).read(study, exclude=trial.number)
+        key = _space_key(space)  # serializes every parameter: once per ask
+        history, taken = self._trial_history(key, space).read(study, exclude=trial.number)
         finished = len(history)
         pending = self._pending_configs(study, space, trial.number)
         taken |= {config_key(space, c) for c in pending}
-        planner = self._planner(space)
+        planner = self._planner(key, space)
 
         if self._future is not None:
             queue, basis = self._future.result()
@@ -278,15 +279,13 @@ class LLAMBOSampler(BaseSampler):
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llambo-plan")
         return self._executor
 
-    def _trial_history(self, space: SearchSpace) -> TrialHistory:
-        key = _space_key(space)
+    def _trial_history(self, key: tuple[str, ...], space: SearchSpace) -> TrialHistory:
         history = self._histories.get(key)
         if history is None:
             history = self._histories[key] = TrialHistory(space)
         return history
 
-    def _planner(self, space: SearchSpace) -> Planner:
-        key = _space_key(space)
+    def _planner(self, key: tuple[str, ...], space: SearchSpace) -> Planner:
         planner = self._planners.get(key)
         if planner is None:
             context = self.context or ProblemContext(

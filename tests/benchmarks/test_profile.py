@@ -71,25 +71,23 @@ def test_tiny_profile_summary_has_every_key(reference_dir: Path, tmp_path: Path)
 def test_resume_takes_finished_runs_from_the_file(reference_dir: Path, tmp_path: Path) -> None:
     profile = Profile(name="tiny", tasks=(SMALL_TASK,), seeds=(0, 1), trials=6, reference_size=60)
     saved = tmp_path / "runs.jsonl"
-    first = run_benchmark(
-        profile,
-        ["random", "ours_off"],
-        reference_dir=reference_dir,
-        measure_cost=False,
-        resume=saved,
-    )
+
+    def run() -> dict:
+        return run_benchmark(
+            profile,
+            ["random", "ours_off"],
+            reference_dir=reference_dir,
+            measure_cost=False,
+            resume=saved,
+        )
+
+    first = run()
     assert len(saved.read_text().splitlines()) == 4
     # A run that is in the file is not run again: an edited value shows through.
     lines = [json.loads(line) for line in saved.read_text().splitlines()]
     lines[0]["values"] = [lines[0]["values"][0]] * 6
     saved.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    again = run_benchmark(
-        profile,
-        ["random", "ours_off"],
-        reference_dir=reference_dir,
-        measure_cost=False,
-        resume=saved,
-    )
+    again = run()
     assert len(saved.read_text().splitlines()) == 4
     assert again["runs"][0]["values"] == lines[0]["values"] != first["runs"][0]["values"]
     assert again["runs"][1:] == first["runs"][1:]
