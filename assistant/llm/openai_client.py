@@ -4,6 +4,8 @@ The SDK's own retries are off: one bounded loop here decides what to retry (429 
 ``Retry-After``, 5xx, timeouts, dropped connections), how long to wait, and when to re-ask
 after an answer that does not fit the requested JSON schema. The same loop serves
 :meth:`OpenAICompatibleClient.complete` and :meth:`OpenAICompatibleClient.acomplete`.
+Every request passes the client's :class:`~assistant.llm.health.CircuitBreaker` first, and
+tells it how it went: a dead endpoint costs a few requests, not retries on every call.
 
 Example:
     >>> from assistant.llm import LLMConfig, Message, ScriptedLLMServer, Reply
@@ -20,6 +22,7 @@ import email.utils
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,12 +30,14 @@ import openai
 from openai.types.chat import ChatCompletion
 
 from assistant.errors import (
+    EmbeddedLLMError,
     LLMConnectionError,
     LLMError,
     LLMOutputError,
     LLMRateLimitError,
     LLMServerError,
     LLMTimeoutError,
+    LLMUnavailableError,
 )
 from assistant.llm._json_output import (
     check_schema,
@@ -43,6 +48,11 @@ from assistant.llm._json_output import (
 )
 from assistant.llm.base import LLMResponse, Message, Usage
 from assistant.llm.config import LLMConfig, StructuredMode
+from assistant.llm.health import CircuitBreaker
+
+Restart = Callable[[str], "tuple[str, str] | None"]
+"""Given the base URL a request failed on: ``(new_base_url, reason)`` after restarting a
+managed server that died, ``None`` if it is alive (see ``embedded.restart_if_dead``)."""
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +68,8 @@ _DOWNGRADE: dict[str, StructuredMode] = {
 _FORMAT_WORDS = ("response_format", "json_schema", "schema")
 # Endpoints without a key still need a non-empty bearer token for the SDK to send a request.
 _NO_KEY = "no-key"
+# Failures that say the endpoint itself is not working; they count for the circuit breaker.
+_TRANSPORT_ERRORS = (LLMConnectionError, LLMTimeoutError, LLMServerError)
 
 
 class OpenAICompatibleClient:
@@ -66,18 +78,23 @@ class OpenAICompatibleClient:
     Args:
         config: the endpoint; its ``base_url`` must be set (see :func:`make_client` for the
             embedded server).
+        restart: for a server this process manages (the embedded one): called after a
+            dropped or refused connection, it restarts the server if it died.
 
     ``params`` of :meth:`complete` go to the endpoint as they are, except ``purpose`` (a
-    label for records). ``temperature`` defaults to the config's.
+    label for records). ``temperature`` defaults to the config's. :attr:`health` is the
+    endpoint's circuit breaker: subscribe to it to see the LLM become unavailable.
     """
 
-    def __init__(self, config: LLMConfig) -> None:
+    def __init__(self, config: LLMConfig, *, restart: Restart | None = None) -> None:
         if not config.base_url:
             raise ValueError(
                 "LLMConfig.base_url is not set; use assistant.llm.make_client() to start the "
                 "embedded model, or give the endpoint's URL"
             )
         self.config = config
+        self.health = CircuitBreaker(config.breaker_threshold, config.breaker_cooldown_s)
+        self._restart = restart
         self._mode: StructuredMode = config.effective_structured_mode()
         self._model = config.model
         self._lock = threading.Lock()
@@ -101,13 +118,15 @@ class OpenAICompatibleClient:
     ) -> LLMResponse:
         """Complete ``messages``; with ``schema``, return a JSON object that fits it."""
         call = _Call(self, messages, schema, params)
-        client = self._sync_client()
-        model = self._model or self._discover_model_sync(client)
         while True:
+            call.admit()
+            client = self._sync_client()
             try:
+                model = self._model or self._discover_model_sync(client)
                 completion = client.chat.completions.create(**call.request(model))
             except openai.OpenAIError as exc:
-                time.sleep(call.failed(exc))
+                if not self._restarted(exc):
+                    time.sleep(call.failed(exc))
                 continue
             response = call.answered(completion, model)
             if response is not None:
@@ -118,13 +137,15 @@ class OpenAICompatibleClient:
     ) -> LLMResponse:
         """:meth:`complete` for asyncio code: same retries, same errors."""
         call = _Call(self, messages, schema, params)
-        client = self._async_client()
-        model = self._model or await self._discover_model_async(client)
         while True:
+            call.admit()
+            client = self._async_client()
             try:
+                model = self._model or await self._discover_model_async(client)
                 completion = await client.chat.completions.create(**call.request(model))
             except openai.OpenAIError as exc:
-                await asyncio.sleep(call.failed(exc))
+                if not await asyncio.to_thread(self._restarted, exc):
+                    await asyncio.sleep(call.failed(exc))
                 continue
             response = call.answered(completion, model)
             if response is not None:
@@ -186,6 +207,31 @@ class OpenAICompatibleClient:
             raise self._discovery_error(exc) from exc
         return self._set_discovered_model([m.id for m in models.data])
 
+    def _restarted(self, exc: openai.OpenAIError) -> bool:
+        """After a failed request: whether a managed server was restarted (retry at once).
+
+        A server that cannot be restarted makes the LLM unavailable for good."""
+        if self._restart is None or not isinstance(exc, openai.APIConnectionError):
+            return False
+        failed_url = str(self.config.base_url)
+        try:
+            restarted = self._restart(failed_url)
+        except EmbeddedLLMError as err:
+            self.health.trip(str(err), permanent=True)
+            raise LLMUnavailableError(f"the LLM is unavailable: {err}") from err
+        if restarted is None:
+            return False
+        base_url, reason = restarted
+        with self._lock:
+            if self.config.base_url == failed_url:
+                self.config = self.config.model_copy(update={"base_url": base_url})
+            sync, self._sync = self._sync, None
+            self._async = self._async_loop = None
+        if sync is not None:
+            sync.close()
+        self.health.degrade(reason, restarted=True)
+        return True
+
     def _set_discovered_model(self, ids: list[str]) -> str:
         if not ids:
             raise LLMError(
@@ -199,12 +245,15 @@ class OpenAICompatibleClient:
 
     def _discovery_error(self, exc: openai.OpenAIError) -> LLMError:
         error_type, _hint, what = _classify(exc, self.config)
-        return (error_type or LLMError)(
+        error = (error_type or LLMError)(
             self._scrub(
                 f"cannot list the models of {self.config.base_url} ({what}); "
                 "check the URL, or set the model explicitly"
             )
         )
+        if isinstance(error, _TRANSPORT_ERRORS):
+            self.health.failed(what)
+        return error
 
     def _downgrade(self, mode_sent: StructuredMode, exc: openai.APIStatusError) -> bool:
         """Weaken the structured mode if the endpoint refused ``mode_sent``; True if so."""
@@ -254,6 +303,14 @@ class _Call:
         self.completion_tokens = 0
         self.mode_sent: StructuredMode = client.structured_mode
 
+    def admit(self) -> None:
+        """Ask the circuit breaker before a request (raises while the LLM is unavailable)."""
+        try:
+            self.client.health.admit()
+        except LLMUnavailableError as exc:
+            exc.attempts = self.attempts  # type: ignore[attr-defined]
+            raise
+
     def request(self, model: str) -> dict[str, Any]:
         """Keyword arguments for ``chat.completions.create`` for the next HTTP request."""
         self.attempts += 1
@@ -279,6 +336,15 @@ class _Call:
         ):
             return 0.0
         error_type, hint, what = _classify(exc, self.config)
+        if (
+            error_type is not None
+            and issubclass(error_type, _TRANSPORT_ERRORS)
+            and self.client.health.failed(self.client._scrub(what))
+            and self.retries < self.config.max_retries
+        ):
+            # A probe that failed, or the failure that made the endpoint unavailable: the
+            # retries left are not spent against it.
+            raise self._error(LLMUnavailableError, f"unavailable after: {what}") from exc
         if error_type is None or self.retries >= self.config.max_retries:
             raise self._error(error_type or LLMError, what) from exc
         delay = self.config.backoff_s * 2**self.retries if hint is None else hint
@@ -296,6 +362,7 @@ class _Call:
 
     def answered(self, completion: ChatCompletion, model: str) -> LLMResponse | None:
         """The response if the answer is usable; ``None`` after queuing a re-ask."""
+        self.client.health.succeeded()
         self.retries = 0
         if completion.usage is not None:
             self.prompt_tokens += completion.usage.prompt_tokens or 0

@@ -30,6 +30,7 @@ from assistant.errors import LLMOutputError
 from assistant.llm._records import request_fields
 from assistant.llm.base import LLMClient, LLMResponse, Message
 from assistant.llm.config import LLMConfig
+from assistant.llm.health import CircuitBreaker
 from assistant.store import Store
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,12 @@ class RecordingClient:
     def model_name(self) -> str:
         """The inner client's model."""
         return self.inner.model_name
+
+    @property
+    def health(self) -> CircuitBreaker | None:
+        """The inner client's circuit breaker, if it has one."""
+        health = getattr(self.inner, "health", None)
+        return health if isinstance(health, CircuitBreaker) else None
 
     def complete(
         self, messages: list[Message], schema: dict[str, Any] | None = None, **params: Any
