@@ -14,33 +14,49 @@ Example:
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import optuna
+from optuna.trial import TrialState
 
 from assistant.errors import AssistantError
+from assistant.llm_health import LLMHealthSummary
 from assistant.session import FinalEvaluation, Isolation, TuningSession
 from assistant.store import Store
 
 logger = logging.getLogger(__name__)
+
+_NOT_ANSWERING = ("degraded", "unavailable")
 
 
 class TuningResult:
     """What :func:`tune` returns: the best configuration, its cross-validated score, its
     held-out score with a 95% interval, the refitted model, the study and the session."""
 
-    def __init__(self, session: TuningSession, final: FinalEvaluation | None, model: Any) -> None:
+    def __init__(
+        self,
+        session: TuningSession,
+        final: FinalEvaluation | None,
+        model: Any,
+        llm_health: LLMHealthSummary | None = None,
+    ) -> None:
         self.session = session
+        self.llm_health = llm_health
+        """What the LLM contributed, and whether it really answered (see ``headline()``)."""
         self.session_id = session.id
         self.study: optuna.Study = session.study
         self.final = final
         self.best_model = model
-        best = self.study.best_trial
-        self.best_config: dict[str, Any] = dict(best.params)
-        self.cv_score: float = float(best.value) if best.value is not None else float("nan")
+        complete = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        best = self.study.best_trial if complete else None  # none: the session was stopped
+        self.best_config: dict[str, Any] = dict(best.params) if best else {}
+        self.cv_score: float = (
+            float(best.value) if best is not None and best.value is not None else float("nan")
+        )
         self.metric = session.spec.metric
 
     @property
@@ -153,7 +169,9 @@ def tune(
         optuna.logging.set_verbosity(verbosity)
         cleanup()
     result = session.result()
-    return TuningResult(session, result.final, session.best_model)
+    if verbose and result.llm_health is not None and result.llm_health.state in _NOT_ANSWERING:
+        print(result.llm_health.headline(), file=sys.stderr)
+    return TuningResult(session, result.final, session.best_model, result.llm_health)
 
 
 def as_dataset(data: Any, target: str | None) -> Any:
@@ -213,7 +231,7 @@ def _progress(session: TuningSession, verbose: bool) -> tuple[list[Any], Callabl
         return [widget.callback], lambda: widget.refresh()
     from assistant.progress import TerminalProgress
 
-    bar = TerminalProgress(session.spec.n_trials).__enter__()
+    bar = TerminalProgress(session.spec.n_trials, llm_state=lambda: session.llm_state).__enter__()
     return [bar.callback], lambda: bar.__exit__(None, None, None)
 
 

@@ -146,14 +146,16 @@ def _store(args: argparse.Namespace) -> Any:
     return Store(args.storage)
 
 
-def _progress(total: int, quiet: bool) -> Any:
+def _progress(session: Any, quiet: bool) -> Any:
     from assistant.progress import TerminalProgress
 
-    return TerminalProgress(total, enabled=not quiet)
+    return TerminalProgress(
+        session.spec.n_trials, enabled=not quiet, llm_state=lambda: session.llm_state
+    )
 
 
 def _run_session(session: Any, args: argparse.Namespace, n_jobs: int = 1) -> dict[str, Any]:
-    progress = _progress(session.spec.n_trials, quiet=args.json)
+    progress = _progress(session, quiet=args.json)
     with progress:
         result = session.run(n_jobs=n_jobs, callbacks=[progress.callback])
     return result.model_dump(mode="json")
@@ -248,6 +250,7 @@ def cmd_show(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
             "value": t.value,
             "params": t.params,
             "source": (t.user_attrs.get("assistant_suggestion") or {}).get("source"),
+            "failure_reason": t.user_attrs.get("failure_reason"),
         }
         for t in session.study.trials
     ]
@@ -260,11 +263,16 @@ def cmd_show(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         "trials": trials,
     }
     lines = [f"{session.id}  {session.name}  [{record.status}]"]
-    lines += [
-        f"  #{t['number']:<3} {t['state']:<8} {t['value']!s:<22} "
-        f"{t['source'] or '':<12} {t['params']}"
-        for t in trials
-    ]
+    error = (record.result or {}).get("error")
+    if error:
+        lines.append(f"  why: {error}")
+    for t in trials:
+        lines.append(
+            f"  #{t['number']:<3} {t['state']:<8} {t['value']!s:<22} "
+            f"{t['source'] or '':<12} {t['params']}"
+        )
+        if t["failure_reason"]:
+            lines.append(f"       failed: {t['failure_reason']}")
     return payload, "\n".join(lines)
 
 
@@ -289,6 +297,11 @@ def _summary(session: Any, payload: dict[str, Any], store: Any) -> str:
             f"Held-out {final['metric']}: {final['test_score']:.4f} "
             f"(95% CI {final['ci_low']:.4f}–{final['ci_high']:.4f}, n={final['n_test']})"
         )
+    health = payload.get("llm_health")
+    if health:
+        from assistant.llm_health import LLMHealthSummary
+
+        lines.append(LLMHealthSummary.model_validate(health).headline())
     lines.append(
         f"LLM calls recorded: {payload['n_llm_calls']}; fallbacks: {payload['n_fallbacks']}"
     )

@@ -20,6 +20,11 @@ TRIAL_STARTED: Final = "trial_started"
 TRIAL_FINISHED: Final = "trial_finished"  # complete, pruned, failed or timed out
 TRIAL_ABANDONED: Final = "trial_abandoned"  # left RUNNING by a killed process; marked failed
 FALLBACK: Final = "fallback"  # the LLM could not be used for a step; the statistical path was
+# The LLM's health changed (assistant.llm.health): payload state, previous, reason,
+# retry_in_s, permanent; trial_number is the first trial the change concerns.
+LLM_DEGRADED: Final = "llm_degraded"  # failures (or a restarted server), still tried
+LLM_UNAVAILABLE: Final = "llm_unavailable"  # not called until a probe answers (or ever)
+LLM_RECOVERED: Final = "llm_recovered"  # answering again
 FINAL_EVALUATION: Final = "final_evaluation"  # held-out score of the best configuration
 USER_ACTION: Final = "user_action"  # stop, accept, reject, edit: written by a face, read here
 
@@ -36,7 +41,18 @@ ALL: Final = frozenset(
         TRIAL_FINISHED,
         TRIAL_ABANDONED,
         FALLBACK,
+        LLM_DEGRADED,
+        LLM_UNAVAILABLE,
+        LLM_RECOVERED,
         FINAL_EVALUATION,
         USER_ACTION,
     }
 )
+
+LLM_HEALTH: Final = frozenset({LLM_DEGRADED, LLM_UNAVAILABLE, LLM_RECOVERED})
+HEALTH_EVENT: Final = {
+    "degraded": LLM_DEGRADED,
+    "unavailable": LLM_UNAVAILABLE,
+    "ok": LLM_RECOVERED,
+}
+"""The event kind of each health state a change leads to."""

@@ -1,8 +1,10 @@
-"""Progress in a terminal: a tqdm bar on stderr with the best score so far."""
+"""Progress in a terminal: a tqdm bar on stderr with the best score so far and the LLM's
+health (``LLM: ok / degraded / unavailable``)."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -13,14 +15,19 @@ from optuna.trial import FrozenTrial, TrialState
 class TerminalProgress:
     """An Optuna callback that advances a tqdm bar per finished trial.
 
+    ``llm_state`` returns the LLM's health now (a session's ``llm_state``), shown on the bar.
+
     Example:
         >>> with TerminalProgress(3, enabled=False) as progress:
         ...     pass
     """
 
-    def __init__(self, total: int, *, enabled: bool = True) -> None:
+    def __init__(
+        self, total: int, *, enabled: bool = True, llm_state: Callable[[], str] | None = None
+    ) -> None:
         self.total = total
         self.enabled = enabled
+        self.llm_state = llm_state
         self._bar: Any = None
 
     def __enter__(self) -> TerminalProgress:
@@ -46,5 +53,7 @@ class TerminalProgress:
         postfix: dict[str, str] = {"last": trial.state.name.lower()}
         if any(t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False)):
             postfix["best"] = f"{study.best_value:.4g}"
+        if self.llm_state is not None:
+            postfix["LLM"] = self.llm_state()
         self._bar.set_postfix(postfix, refresh=False)
         self._bar.update(1)

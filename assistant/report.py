@@ -31,6 +31,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from assistant import __version__, events
+from assistant.llm_health import LLMHealthSummary, summarize_llm_health
 from assistant.sampler import SUGGESTION_ATTR
 from assistant.store import SessionRecord, Store
 from assistant.timeline import (
@@ -67,6 +68,7 @@ th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: left; vert
 th { background: #f5f5f5; }
 td.text { max-width: 32rem; white-space: pre-wrap; }
 p.note { color: #666; font-style: italic; }
+p.warning { background: #fde7e9; border: 1px solid #c50f1f; padding: 0.4rem 0.6rem; }
 footer { margin-top: 3rem; color: #888; font-size: 0.8rem; }
 """
 
@@ -120,13 +122,14 @@ def render_report(
             needed=1,
         ),
     }
+    health = summarize_llm_health(store, session_id)
     bodies = {
-        "summary": _summary(record, study, trials, timeline),
+        "summary": _summary(record, study, trials, timeline, health),
         **{section: body for section, (body, _drawn) in figures.items()},
         "trials": _trials(trials),
         "rationale": _rationale(timeline),
         "token-usage": _token_usage(usage, record, (usd_per_1m_input, usd_per_1m_output)),
-        "fallbacks": _fallbacks(timeline),
+        "fallbacks": _fallbacks(timeline, health),
         "final-evaluation": _final(timeline),
     }
     needs_plotly = any(drawn for _body, drawn in figures.values())
@@ -182,6 +185,7 @@ def _summary(
     study: optuna.Study,
     trials: list[FrozenTrial],
     timeline: list[TimelineEntry],
+    health: LLMHealthSummary,
 ) -> str:
     spec = record.spec
     states = Counter(t.state for t in trials)
@@ -206,6 +210,7 @@ def _summary(
     if spec.get("mode") != "off":
         llm = spec.get("llm", {})
         rows.append(("LLM model", "embedded" if llm.get("embedded") else llm.get("model")))
+        rows.append(("LLM health", health.headline()))
     rows += [
         ("Status", record.status),
         ("Created (UTC)", f"{record.created_at:%Y-%m-%d %H:%M:%S}"),
@@ -351,7 +356,12 @@ def _token_usage(
     return table + f"<p>{_e(line)}</p>"
 
 
-def _fallbacks(timeline: list[TimelineEntry]) -> str:
+def _fallbacks(timeline: list[TimelineEntry], health: LLMHealthSummary) -> str:
+    changes = [
+        (e.trial_number, e.detail.get("previous"), e.detail.get("state"), e.detail.get("reason"))
+        for e in timeline
+        if e.kind in events.LLM_HEALTH
+    ]
     fallbacks = [
         (e.trial_number, e.detail.get("source"), e.detail.get("reason"))
         for e in timeline
@@ -367,7 +377,13 @@ def _fallbacks(timeline: list[TimelineEntry]) -> str:
         for e in timeline
         if e.kind == LLM_CALL and e.detail.get("error_type")
     ]
-    parts = [
+    parts = []
+    if health.state in ("degraded", "unavailable"):
+        parts.append(f'<p class="warning">{_e(health.headline())}</p>')
+    if changes:
+        parts.append("<h3>LLM health changes</h3>")
+        parts.append(html_table(["From trial", "Was", "Became", "Reason"], changes))
+    parts += [
         html_table(["Trial", "Source used instead", "Reason"], fallbacks)
         if fallbacks
         else _note("No fallbacks: the engine never had to go on without the LLM.")

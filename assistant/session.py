@@ -24,13 +24,14 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import socket
 import threading
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,7 +42,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant import events
 from assistant.context import ProblemContext
 from assistant.engine.planner import EngineOptions, Mode, Suggestion
-from assistant.errors import AssistantError, ToolError
+from assistant.errors import AssistantError, LLMError, ToolError, TrialsFailedError
+from assistant.llm.health import CircuitBreaker, HealthChange
+from assistant.llm_health import LLMHealthSummary, summarize_llm_health
 from assistant.sampler import SUGGESTION_ATTR, LLAMBOSampler
 from assistant.space import SearchSpace
 from assistant.store import EventRecord, Store
@@ -101,6 +104,8 @@ class SessionResult(BaseModel):
     final: FinalEvaluation | None = None
     n_llm_calls: int = 0
     n_fallbacks: int = 0
+    llm_health: LLMHealthSummary | None = None
+    error: str | None = None
 
 
 def default_data_dir(store: Store) -> Path:
@@ -132,6 +137,9 @@ class TuningSession:
         self._review: Any = None  # review mode's decision reader, set per run
         self._review_space: SearchSpace | None = None
         self._rejected: set[int] = set()
+        self._next_trial = 0  # the trial the engine is planning for: health events name it
+        self.llm_state = "off" if self.spec.mode == "off" else "ok"
+        """The LLM's health during a run: ``ok``, ``degraded``, ``unavailable`` or ``off``."""
 
     # -- creation ------------------------------------------------------------------------
     @classmethod
@@ -222,11 +230,12 @@ class TuningSession:
             isolation=isolation,
             trial_timeout_s=trial_timeout_s,
         )
-        optuna.create_study(
-            study_name=f"assistant-{session_id}",
-            storage=store.optuna_storage,
-            direction=resolved.direction,
-        )
+        with _optuna_quiet():  # its "A new study created" line is our business, not the user's
+            optuna.create_study(
+                study_name=f"assistant-{session_id}",
+                storage=store.optuna_storage,
+                direction=resolved.direction,
+            )
         store.update_session(session_id, spec=spec.model_dump(mode="json"))
         store.append_event(
             session_id, events.SESSION_CREATED, {"spec": spec.model_dump(mode="json")}
@@ -355,6 +364,8 @@ class TuningSession:
         space = tool.search_space(self.spec.task)
         self._review_space = space
         client = self._llm(llm_client) if self.spec.mode != "off" else None
+        self._next_trial = len(study.get_trials(deepcopy=False))
+        unwatch = self._watch_health(client)
         sampler = self.build_sampler(
             client,
             on_suggestion=self._on_suggestion,
@@ -427,15 +438,19 @@ class TuningSession:
                     )
         except BaseException as exc:
             sampler.close()
+            unwatch()
             if not worker:
                 self.store.update_session(self.id, status="failed")
             self.store.append_event(self.id, events.SESSION_FAILED, {"error": repr(exc)[:2000]})
             raise
         sampler.close()
+        unwatch()
         stopped = self._stop.is_set()
         result = self._result(study, "stopped" if stopped else "finished")
         if worker:
             return result
+        if result.n_complete == 0 and not stopped:
+            raise self._failed_without_results(study, result, timeout)
         if result.best_config is not None and not stopped:
             result = result.model_copy(update={"final": self.evaluate_best(study)})
         self.store.update_session(
@@ -545,10 +560,45 @@ class TuningSession:
                 config = resolve_llm_config(
                     public.get("base_url"), public.get("model"), **overrides
                 )
-            client = make_client(config)
+            try:
+                client = make_client(config)
+            except LLMError as exc:  # the session goes on statistically, and says so
+                from assistant.llm.health import UnavailableClient
+
+                logger.warning("the LLM could not be set up: %s", exc)
+                client = UnavailableClient(f"{type(exc).__name__}: {exc}", config.model or "")
         return RecordingClient(client, self.store, self.id)
 
+    def _watch_health(self, client: Any) -> Callable[[], None]:
+        """Record the LLM's health changes as events while the run lasts; the unsubscriber."""
+        health = getattr(client, "health", None)
+        if not isinstance(health, CircuitBreaker):
+            self.llm_state = "off" if client is None else "ok"
+            return lambda: None
+
+        def record(change: HealthChange) -> None:
+            self.llm_state = change.state
+            self.store.append_event(
+                self.id,
+                events.HEALTH_EVENT[change.state],
+                change.model_dump(mode="json"),
+                trial_number=self._next_trial,
+            )
+
+        self.llm_state = health.state
+        if health.state != "ok":  # it failed before this run could listen
+            record(
+                HealthChange(
+                    state=health.state,
+                    previous="ok",
+                    reason=health.reason,
+                    permanent=health.state == "unavailable" and health.admits_never,
+                )
+            )
+        return health.subscribe(record)
+
     def _on_suggestion(self, trial: FrozenTrial, suggestion: Suggestion) -> Suggestion | None:
+        self._next_trial = max(self._next_trial, trial.number + 1)
         payload = suggestion.model_dump(mode="json")
         self.store.append_event(self.id, events.SUGGESTION, payload, trial_number=trial.number)
         if suggestion.fallback:
@@ -563,6 +613,35 @@ class TuningSession:
         decision = self._review(trial.number, payload)
         assert self._review_space is not None
         return apply_review(decision, suggestion, self._review_space, self._rejected)
+
+    def _failed_without_results(
+        self, study: optuna.Study, result: SessionResult, timeout: float | None
+    ) -> TrialsFailedError:
+        """Record the session as failed because no trial completed, and say why."""
+        reasons: list[str] = []
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+            reason = str(trial.user_attrs.get("failure_reason") or "no reason recorded")
+            if reason not in reasons:
+                reasons.append(reason)
+        finished = result.n_failed + result.n_pruned
+        if finished == 0:
+            message = "no trial finished"
+            if timeout is not None:
+                message += f" within the timeout of {timeout:g} s"
+        elif result.n_failed == finished:
+            message = f"all {result.n_failed} trials failed"
+        else:
+            message = f"no trial completed ({result.n_failed} failed, {result.n_pruned} pruned)"
+        if reasons:
+            shown = "; ".join(f"({i}) {r[:300]}" for i, r in enumerate(reasons[:3], 1))
+            message += f"; first distinct reasons: {shown}"
+        message += f". Session {self.id} is recorded as failed"
+        failed = result.model_copy(update={"status": "failed", "error": message})
+        self.store.update_session(self.id, status="failed", result=failed.model_dump(mode="json"))
+        self.store.append_event(self.id, events.SESSION_FAILED, {"error": message})
+        return TrialsFailedError(
+            message, session_id=self.id, n_failed=result.n_failed, reasons=reasons[:3]
+        )
 
     def _abandon_orphans(self, study: optuna.Study) -> None:
         """Mark failed the trials whose process died, so they are never counted twice.
@@ -618,7 +697,18 @@ class TuningSession:
             best_cv_score=float(best.value) if best and best.value is not None else None,
             n_llm_calls=len(self.store.llm_calls(self.id)),
             n_fallbacks=len(self.store.events(self.id, kinds=[events.FALLBACK])),
+            llm_health=summarize_llm_health(self.store, self.id, self.spec.mode),
         )
+
+
+@contextlib.contextmanager
+def _optuna_quiet() -> Iterator[None]:
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(max(verbosity, optuna.logging.WARNING))
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(verbosity)
 
 
 class _TrialFailed(AssistantError):

@@ -116,6 +116,10 @@ def describe_event(event: EventRecord, metric: str = "score") -> str:
         return f"Trial {trial} abandoned: the process running it stopped"
     if kind == events.FALLBACK:
         return f"Fallback for trial {trial}: {_first_line(p.get('reason', ''))}"
+    if kind in events.LLM_HEALTH:
+        state = {"ok": "answering again", "degraded": "degraded", "unavailable": "unavailable"}
+        why = f": {_first_line(p['reason'])}" if p.get("reason") else ""
+        return f"LLM {state.get(p.get('state', ''), '?')} from trial {trial}{why}"
     if kind == events.FINAL_EVALUATION:
         return (
             f"Held-out evaluation: {p.get('metric', metric)} {format_score(p.get('test_score'))} "

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from assistant import events
+from assistant.llm_health import LLMHealthState, fold_llm_health
 from assistant.report import html_table
 from assistant.store import EventRecord, Store
 from assistant.timeline import describe_event, format_config, format_score
@@ -54,6 +55,12 @@ _STATUS_OF_EVENT = {
 }
 _ENDED = {"finished", "stopped", "failed"}
 _PLOT_WIDTH, _PLOT_HEIGHT, _PLOT_PAD = 360, 180, 28
+# The LLM's health is a banner, not a footnote: a dead LLM must be seen at a glance.
+_BANNER_STYLE = {
+    "ok": "",
+    "degraded": "background:#fff4ce;border:1px solid #d9a400;padding:4px 8px;margin:2px 0",
+    "unavailable": "background:#fde7e9;border:1px solid #c50f1f;padding:4px 8px;margin:2px 0",
+}
 
 
 @dataclass
@@ -113,6 +120,7 @@ class SessionWidget:
         self._latest_event: EventRecord | None = None
         self._final: dict[str, Any] | None = None
         self._n_fallbacks = 0
+        self._health = LLMHealthState()
         self._following: threading.Event | None = None
         self._follower: threading.Thread | None = None
 
@@ -194,6 +202,8 @@ class SessionWidget:
             self._final = p
         elif event.kind == events.FALLBACK:
             self._n_fallbacks += 1
+        elif event.kind in events.LLM_HEALTH:
+            self._health = fold_llm_health([event], self._health)
         if event.trial_number is None:
             return
         row = self._trials.setdefault(event.trial_number, _TrialRow(event.trial_number))
@@ -266,7 +276,14 @@ class SessionWidget:
             if self._latest_event is not None
             else ""
         )
-        return " · ".join(parts) + latest
+        banner = self._health.banner()
+        warning = (
+            f'<div class="automl-llm-banner automl-llm-{self._health.state}" '
+            f'style="{_BANNER_STYLE[self._health.state]}">{_e(banner)}</div>'
+            if banner
+            else ""
+        )
+        return warning + " · ".join(parts) + latest
 
     def _plot_svg(self, points: list[tuple[int, float, float]]) -> str:
         w, h, pad = _PLOT_WIDTH, _PLOT_HEIGHT, _PLOT_PAD

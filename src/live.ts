@@ -61,6 +61,20 @@ export function configArgs(config: { [key: string]: any }): string {
     .join(' ');
 }
 
+/** The warning shown while the LLM is not answering (null when it is). */
+export function healthBanner(state: string, reason: string, since: number | null): string | null {
+  const when = since !== null ? ` from trial ${since}` : '';
+  const first = reason.trim().split('\n')[0] || 'no reason given';
+  const why = first.length <= 200 ? first : first.slice(0, 199) + '…';
+  if (state === 'unavailable') {
+    return `LLM unavailable${when} (${why}): the search runs statistically.`;
+  }
+  if (state === 'degraded') {
+    return `LLM degraded${when} (${why}): still trying it.`;
+  }
+  return null;
+}
+
 /**
  * A session drawn from its event stream: status line, best-so-far plot, suggestion cards
  * and a sortable trials table. Live view and replay feed it the same events.
@@ -71,6 +85,7 @@ export class SessionView extends Widget {
     super();
     this._decide = decide;
     this.addClass('jp-AutomlAssistant-session');
+    this._banner = this.part('div', 'jp-AutomlAssistant-llmBanner');
     this._status = this.part('div', 'jp-AutomlAssistant-status');
     this._plot = this.part('div', 'jp-AutomlAssistant-plot');
     this._table = this.part('div', 'jp-AutomlAssistant-table');
@@ -87,6 +102,7 @@ export class SessionView extends Widget {
     this._decisions = new Map();
     this._review = false;
     this._state = sessionId ? 'created' : '';
+    this._health = { state: 'ok', reason: '', since: null };
     this.render();
   }
 
@@ -189,6 +205,18 @@ export class SessionView extends Widget {
           row().status = 'abandoned';
         }
         break;
+      case 'llm_degraded':
+      case 'llm_unavailable':
+      case 'llm_recovered': {
+        const state = String(p.state || 'ok');
+        // Trouble counts from its first sign (degraded, then unavailable: the same streak).
+        if (state !== this._health.state && (state === 'ok' || this._health.state === 'ok')) {
+          this._health.since = n;
+        }
+        this._health.state = state;
+        this._health.reason = String(p.reason || '');
+        break;
+      }
     }
   }
 
@@ -203,10 +231,20 @@ export class SessionView extends Widget {
 
   private render(): void {
     this._rendered = true;
+    this.renderBanner();
     this.renderStatus();
     this.renderPlot();
     this.renderCards();
     this.renderTable();
+  }
+
+  /** The LLM's health, as assistant/llm_health.py's banner() words it: never a footnote. */
+  private renderBanner(): void {
+    const { state, reason, since } = this._health;
+    const text = healthBanner(state, reason, since);
+    this._banner.textContent = text || '';
+    this._banner.hidden = !text;
+    this._banner.dataset.state = state;
   }
 
   private renderStatus(): void {
@@ -458,6 +496,12 @@ export class SessionView extends Widget {
     return el;
   }
 
+  private _banner: HTMLElement;
+  private _health: { state: string; reason: string; since: number | null } = {
+    state: 'ok',
+    reason: '',
+    since: null
+  };
   private _status: HTMLElement;
   private _plot: HTMLElement;
   private _cards: HTMLElement;

@@ -161,3 +161,56 @@ def test_bad_inputs_say_what_to_do(tmp_path: Path, frame: pd.DataFrame) -> None:
         assistant.tune("missing.csv", "y", llm="off", storage=storage(tmp_path), verbose=False)
     with pytest.raises(AssistantError, match="llm="):
         assistant.tune(frame, "target", llm="sometimes", storage=storage(tmp_path), verbose=False)
+
+
+def test_a_session_whose_trials_all_fail_says_why(tmp_path: Path) -> None:
+    from assistant import events
+    from assistant.cli import main
+    from assistant.errors import TrialsFailedError
+    from assistant.space import FloatParam, SearchSpace
+    from assistant.store import Store
+
+    def broken(X_train, y_train, X_valid, y_valid, config, seed):
+        raise ValueError(f"boom: C={config['C']:.0f} is not a setting this model has")
+
+    X, y = load_diabetes(return_X_y=True)
+    space = SearchSpace.of(FloatParam(name="C", low=1.0, high=2.0))
+    url = storage(tmp_path)
+    with pytest.raises(TrialsFailedError) as caught:
+        assistant.tune(
+            (X[:100], y[:100]), model=broken, search_space=space, n_trials=3, llm="off",
+            storage=url, n_folds=2, verbose=False,
+        )  # fmt: skip
+    error = caught.value
+    assert "all 3 trials failed" in str(error)
+    assert "ValueError: boom" in str(error) and "Record does not exist" not in str(error)
+    assert error.n_failed == 3 and error.reasons
+
+    store = Store(url)
+    (record,) = store.list_sessions()
+    assert record.status == "failed" and error.session_id == record.id
+    assert "all 3 trials failed" in (record.result or {}).get("error", "")
+    kinds = [e.kind for e in store.events(record.id)]
+    assert kinds.count(events.TRIAL_FINISHED) == 3 and kinds[-1] == events.SESSION_FAILED
+    assert main(["show", record.id, "--storage", url]) == 0
+
+
+def test_show_explains_a_failed_session(tmp_path: Path, capsys) -> None:
+    from assistant.cli import main
+    from assistant.errors import TrialsFailedError
+    from assistant.space import FloatParam, SearchSpace
+
+    def broken(X_train, y_train, X_valid, y_valid, config, seed):
+        raise RuntimeError("the GPU is on fire")
+
+    url = storage(tmp_path)
+    with pytest.raises(TrialsFailedError) as caught:
+        assistant.tune(
+            load_diabetes(return_X_y=True), model=broken, n_trials=2, llm="off", storage=url,
+            n_folds=2, verbose=False, isolation="inline",
+            search_space=SearchSpace.of(FloatParam(name="C", low=1.0, high=2.0)),
+        )  # fmt: skip
+    capsys.readouterr()
+    assert main(["show", caught.value.session_id, "--storage", url]) == 0
+    out = capsys.readouterr().out
+    assert "[failed]" in out and "all 2 trials failed" in out and "the GPU is on fire" in out

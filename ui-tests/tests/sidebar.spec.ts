@@ -200,3 +200,32 @@ test('review mode: edit and reject from the cards', async ({ page }) => {
   });
   await page.screenshot({ path: `${SHOTS}/sidebar-review-edit.png` });
 });
+
+test('a dead LLM shows as a banner over the live view', async ({ page }) => {
+  await page.notebook.createNew('dead-llm.ipynb');
+  // Nothing listens on port 9 of the loopback: every connection is refused.
+  await page.notebook.setCell(
+    0,
+    'code',
+    'import os\nos.environ["ASSISTANT_LLM_BASE_URL"] = "http://127.0.0.1:9/v1"\n' +
+      'from sklearn.datasets import load_iris\ndf = load_iris(as_frame=True).frame\ndf.shape'
+  );
+  await page.notebook.runCell(0, true);
+  expect(await page.notebook.getCellTextOutput(0)).toEqual(['(150, 5)']);
+
+  await page.locator('.jp-SideBar.jp-mod-right [data-id="automl-assistant-sidebar"]').click();
+  const sidebar = page.locator('#automl-assistant-sidebar');
+  const input = sidebar.locator('.jp-AutomlAssistant-input');
+  await input.fill('/tune df target=target trials=8 model=knn');
+  await input.press('Enter');
+
+  const banner = sidebar.locator('.jp-AutomlAssistant-llmBanner');
+  await expect(banner).toContainText('LLM unavailable from trial 0', { timeout: 180000 });
+  await expect(banner).toContainText('the search runs statistically');
+  await expect(banner).toHaveAttribute('data-state', 'unavailable');
+  // Nothing is lost: the trials still run and finish.
+  await expect(sidebar.locator('.jp-AutomlAssistant-status')).toContainText('finished', {
+    timeout: 180000
+  });
+  await page.screenshot({ path: `${SHOTS}/sidebar-llm-unavailable.png` });
+});

@@ -1,0 +1,118 @@
+"""A session says plainly whether its LLM answered: health events, the summary, the faces."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from assistant import events
+from assistant.llm import LLMConfig, Reply, ScriptedLLMServer, schema_responder
+from assistant.session import TuningSession
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_session(iris, store, **options):
+    session = TuningSession.create(
+        iris, tool="knn", store=store, n_trials=20, isolation="inline", n_folds=3, **options
+    )
+    started = time.monotonic()
+    result = session.run()
+    return session, result, time.monotonic() - started
+
+
+@pytest.mark.integration
+def test_a_dead_llm_costs_little_and_is_said_plainly(iris, store):
+    _, _, off_s = run_session(iris, store, mode="off")
+    dead = LLMConfig(base_url=f"http://127.0.0.1:{closed_port()}/v1", model="m", timeout_s=2)
+    session, result, dead_s = run_session(iris, store, llm=dead)
+
+    assert result.n_complete + result.n_pruned + result.n_failed == 20
+    assert result.n_complete >= 15
+    health = result.llm_health
+    assert health is not None and health.state == "unavailable"
+    assert health.since_trial == 0 and health.calls_answered == 0 and health.llm_trials == 0
+    # The breaker stops the retry cost: one call paid for its retries, the next one sent a
+    # single request (the fifth failure in a row), and no other call sent anything.
+    attempted = [c for c in session.store.llm_calls(session.id) if c.attempts > 0]
+    assert [c.attempts for c in attempted] == [4, 1], [
+        (c.error_type, c.attempts) for c in attempted
+    ]
+    assert health.calls_failed.get("LLMUnavailableError", 0) >= 2
+    assert "LLM: unavailable from trial 0" in health.headline()
+    assert "the search ran statistically" in health.headline()
+    # Degraded at the warm start of trial 0, unavailable at the next call (trial 5's step).
+    changes = [
+        (e.kind, e.trial_number) for e in session.store.events(session.id)
+        if e.kind in events.LLM_HEALTH
+    ]  # fmt: skip
+    assert changes == [(events.LLM_DEGRADED, 0), (events.LLM_UNAVAILABLE, 5)]
+    (event,) = session.store.events(session.id, kinds=[events.LLM_UNAVAILABLE])
+    assert "connection failed" in event.payload["reason"] and event.payload["retry_in_s"] == 30
+    assert dead_s <= 2 * off_s + 1.0, (dead_s, off_s)
+
+    from assistant.replay import replay_session
+
+    replay = replay_session(session.store, session.id)  # the failures replay as recorded
+    assert replay.reproduced, replay.divergence
+
+
+@pytest.mark.integration
+def test_an_llm_that_comes_back_is_recorded_as_recovered(iris, store):
+    answers = schema_responder(seed=0)
+    state = {"requests": 0}
+
+    def respond(body):
+        state["requests"] += 1
+        return Reply.error(503) if state["requests"] <= 2 else answers(body)
+
+    with ScriptedLLMServer(respond) as server:
+        config = LLMConfig(
+            base_url=server.base_url,
+            model="m",
+            max_retries=1,
+            backoff_s=0.0,
+            breaker_threshold=2,
+            breaker_cooldown_s=0.05,
+        )
+        session, result, _ = run_session(iris, store, llm=config)
+    kinds = [e.kind for e in session.store.events(session.id) if e.kind in events.LLM_HEALTH]
+    assert kinds[:2] == [events.LLM_DEGRADED, events.LLM_UNAVAILABLE]
+    assert events.LLM_RECOVERED in kinds
+    assert result.llm_health is not None and result.llm_health.state == "ok"
+    assert result.llm_health.calls_answered > 0
+
+
+def test_an_llm_that_cannot_be_set_up_leaves_the_session_statistical(iris, store, monkeypatch):
+    from assistant.errors import EmbeddedLLMError
+
+    def broken(_config=None):
+        raise EmbeddedLLMError("the embedded LLM server exited with code 139 before it was ready")
+
+    monkeypatch.setattr("assistant.llm.make_client", broken)
+    session = TuningSession.create(
+        iris,
+        tool="knn",
+        store=store,
+        n_trials=6,
+        isolation="inline",
+        n_folds=3,
+        llm=LLMConfig(embedded=True),
+    )
+    result = session.run()
+    assert result.n_complete == 6
+    assert result.llm_health is not None and result.llm_health.state == "unavailable"
+    assert "exit" in result.llm_health.headline() and "code 139" in result.llm_health.headline()
+    assert session.store.events(session.id, kinds=[events.LLM_UNAVAILABLE])[0].payload["permanent"]
+
+
+def test_the_off_mode_says_off(iris, store):
+    _, result, _ = run_session(iris, store, mode="off")
+    assert result.llm_health is not None and result.llm_health.state == "off"
+    assert result.llm_health.headline().startswith("LLM: off")
