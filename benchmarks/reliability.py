@@ -22,7 +22,6 @@ import itertools
 import json
 import logging
 import math
-import multiprocessing
 import os
 import platform
 import re
@@ -52,6 +51,7 @@ from assistant.session import TuningSession
 from assistant.space import CategoricalParam, FloatParam, IntParam, SearchSpace
 from assistant.store import Store
 from assistant.tools import Dataset, FunctionTool
+from assistant.tools.runner import live_worker_pids
 
 logger = logging.getLogger(__name__)
 
@@ -270,9 +270,9 @@ class WorkerKill:
         }
 
 
-def trial_workers() -> list[multiprocessing.process.BaseProcess]:
-    """The live trial worker processes this process started."""
-    return [p for p in multiprocessing.active_children() if p.name == "assistant-trial-worker"]
+def trial_workers() -> list[int]:
+    """The process ids of the live trial workers this process started."""
+    return live_worker_pids()
 
 
 def kill_worker_mid_trial(folder: Path, n_trials: int = 8, after: int = 3) -> WorkerKill:
@@ -302,7 +302,7 @@ def kill_worker_mid_trial(folder: Path, n_trials: int = 8, after: int = 3) -> Wo
         n_finished = len(store.events(session.id, kinds=[events.TRIAL_FINISHED]))
         workers = trial_workers()
         if n_finished >= after and n_started > n_finished and workers:
-            victim = workers[0].pid
+            victim = workers[0]
         else:
             time.sleep(0.05)
     if victim is None:

@@ -1,20 +1,22 @@
 """Run trials in isolated worker processes, with timeouts, pruning and failure capture.
 
 A :class:`TrialRunner` evaluates configurations of one tool on one dataset. With
-``isolation="process"`` (the default) each trial runs in a long-lived worker process
-started with the "spawn" context: the dataset is written once to ``.npy`` files and
-memory-mapped by every worker, intermediate scores travel back over a pipe so the parent
-can call ``trial.report`` / ``trial.should_prune`` on the Optuna trial and tell the worker
-to stop, a trial past its wall-clock timeout has its worker killed, and a worker that
-crashes is replaced for the next trial. Every ending becomes a :class:`TrialOutcome`; the
-session goes on. ``isolation="inline"`` runs trials in the calling thread with the same
-outcomes, except that a crash takes the process down and the timeout is only checked when
-the tool reports.
+``isolation="process"`` (the default) each trial runs in a long-lived worker process (a
+fresh interpreter running :mod:`assistant.tools._worker`): the dataset is written once to
+``.npy`` files and memory-mapped by every worker, intermediate scores travel back over a
+pipe so the parent can call ``trial.report`` / ``trial.should_prune`` on the Optuna trial
+and tell the worker to stop, a trial past its wall-clock timeout has its worker killed, and
+a worker that crashes is replaced for the next trial. Every ending becomes a
+:class:`TrialOutcome`; the session goes on. ``isolation="inline"`` runs trials in the
+calling thread with the same outcomes, except that a crash takes the process down and the
+timeout is only checked when the tool reports.
 
 Workers start lazily (about a second each, for the interpreter and imports) and are then
-reused; :meth:`TrialRunner.start` starts them all ahead of time. Because workers are
-spawned, a script that creates a runner must guard its entry point with
-``if __name__ == "__main__":``.
+reused; :meth:`TrialRunner.start` starts them all ahead of time. Workers never re-import
+the caller's main module, so a plain script needs no ``if __name__ == "__main__":`` guard,
+and scripts on standard input, ``python -c``, notebooks and threads all work. A tool
+defined in the caller's script travels to the workers by value (cloudpickle); it must not
+need objects that cannot be pickled, which :class:`TrialRunner` checks when it is created.
 
 Example:
     >>> import optuna
@@ -32,16 +34,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import multiprocessing.util
 import os
 import queue
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -55,7 +59,6 @@ from assistant.errors import ToolError
 from assistant.space import CategoricalParam, FloatParam, SearchSpace
 
 from ._execute import ExecResult, Status, TrialTimeout, execute
-from ._worker import worker_main
 from .base import Tool
 from .data import Dataset
 from .metrics import Metric, resolve_metric
@@ -65,6 +68,8 @@ logger = logging.getLogger(__name__)
 
 Isolation = Literal["process", "inline"]
 _STOP_GRACE_S = 2.0
+_WORKER_MODULE = "assistant.tools._worker"
+_live_workers: weakref.WeakSet[_Worker] = weakref.WeakSet()
 
 
 class TrialOutcome(BaseModel):
@@ -157,10 +162,10 @@ class TrialRunner:
         for slot in self._resources.slots:
             self._free.put(slot)
         self._lock = threading.Lock()
-        self._payload: bytes | None = None
+        # Checked now, so a tool that cannot reach the workers fails at session start.
+        self._payload = _serialize((self.tool, self.metric)) if isolation == "process" else None
         self._closed = False
-        # multiprocessing's exit handler joins live children; a finalizer with an exit
-        # priority runs before that join, so a runner never closed cannot hang the exit.
+        # A runner never closed still stops its workers and removes its data at exit.
         self._finalizer = multiprocessing.util.Finalize(
             self, self._resources.release, exitpriority=100
         )
@@ -339,7 +344,7 @@ class TrialRunner:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return ended("timeout", f"ran past the {self.timeout_s:g} s timeout; killed")
-                ready = wait([worker.conn, worker.process.sentinel], timeout=remaining)
+                ready = wait([worker.conn, worker.sentinel], timeout=remaining)
                 if worker.conn in ready:
                     try:
                         message = worker.conn.recv()
@@ -352,7 +357,7 @@ class TrialRunner:
                     reported.append((step, value))
                     if trial is not None:
                         worker.conn.send(_report_to_trial(trial, step, value))
-                elif worker.process.sentinel in ready:
+                elif worker.sentinel in ready:
                     return ended("failed", worker.death_reason())
         except BaseException:
             # The worker may be waiting for a prune decision; it cannot serve another trial.
@@ -440,37 +445,63 @@ def _serialize(obj: Any) -> bytes:
         ) from exc
 
 
-@dataclass
-class _Worker:
-    """The parent's handle on one worker process."""
+def live_worker_pids() -> list[int]:
+    """Process ids of the trial workers this process has running (for tools that watch or
+    deliberately kill them, such as the reliability benchmark)."""
+    return sorted(w.process.pid for w in list(_live_workers) if w.alive)
 
-    process: multiprocessing.process.BaseProcess
+
+@dataclass(eq=False)
+class _Worker:
+    """The parent's handle on one worker process.
+
+    ``sentinel`` is the read end of a pipe whose write end only the worker holds: it turns
+    readable (end of file) when the worker exits, so ``wait`` sees a death as it sees a
+    message, as with multiprocessing's own sentinels.
+    """
+
+    process: subprocess.Popen[bytes]
     conn: Connection
+    sentinel: int
     ready: bool = False
 
     @classmethod
     def start(
         cls, data_dir: str, payload: bytes, n_folds: int, device: str | None, threads: int
     ) -> _Worker:
-        context = multiprocessing.get_context("spawn")
-        parent_end, child_end = context.Pipe(duplex=True)
-        process = context.Process(
-            target=worker_main,
-            args=(child_end, data_dir, payload, n_folds, device, threads),
-            name="assistant-trial-worker",
-        )
-        process.start()
-        child_end.close()
+        parent_end, child_end = socket.socketpair()
+        sentinel, exit_marker = os.pipe()
+        env = dict(os.environ)
+        if device is not None:
+            env["CUDA_VISIBLE_DEVICES"] = device
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", _WORKER_MODULE, str(child_end.fileno())],
+                pass_fds=(child_end.fileno(), exit_marker),
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        except BaseException:
+            parent_end.close()
+            os.close(sentinel)
+            raise
+        finally:
+            child_end.close()
+            os.close(exit_marker)
+        worker = cls(process=process, conn=Connection(parent_end.detach()), sentinel=sentinel)
+        _live_workers.add(worker)
+        with contextlib.suppress(OSError):  # it died at once: wait_ready says why
+            worker.conn.send(("init", data_dir, payload, n_folds, device, threads, sys.path))
         logger.debug("started trial worker pid %s (device %r)", process.pid, device)
-        return cls(process=process, conn=parent_end)
+        return worker
 
     @property
     def alive(self) -> bool:
-        return self.process.is_alive()
+        return self.process.poll() is None
 
     def wait_ready(self, timeout_s: float) -> str | None:
         """Wait for the worker's first message; return an error message if it is not ready."""
-        if not wait([self.conn, self.process.sentinel], timeout=timeout_s):
+        if not wait([self.conn, self.sentinel], timeout=timeout_s):
             return f"no answer within {timeout_s:g} s"
         try:
             message = self.conn.recv()
@@ -484,9 +515,9 @@ class _Worker:
         return str(error)
 
     def death_reason(self) -> str:
-        self.process.join(timeout=1.0)
-        code = self.process.exitcode
-        if code is None:
+        try:
+            code = self.process.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
             return "the worker process stopped answering"
         if code < 0:
             try:
@@ -500,19 +531,24 @@ class _Worker:
         """Ask the worker to exit, then kill it if it does not."""
         with contextlib.suppress(OSError):
             self.conn.send(("stop",))
-        self.process.join(timeout=_STOP_GRACE_S)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=_STOP_GRACE_S)
         self.kill()
 
     def kill(self) -> None:
-        """Terminate, then kill, the worker; release its pipe."""
-        if self.process.is_alive():
+        """Terminate, then kill, the worker; release its pipe and sentinel."""
+        if self.process.poll() is None:
             self.process.terminate()
-            self.process.join(timeout=_STOP_GRACE_S)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
+            try:
+                self.process.wait(timeout=_STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
         self.conn.close()
-        self.process.close()
+        if self.sentinel >= 0:
+            os.close(self.sentinel)
+            self.sentinel = -1
+        _live_workers.discard(self)
 
 
 @dataclass
