@@ -45,11 +45,12 @@ from optuna.trial import TrialState
 
 from assistant import events
 from assistant.engine import EngineOptions
-from assistant.llm import FaultMix, LLMConfig, Reply, ScriptedLLMServer, schema_responder
+from assistant.llm import LLMConfig
 from assistant.sampler import SUGGESTION_ATTR, LLAMBOSampler
 from assistant.session import TuningSession
 from assistant.space import CategoricalParam, FloatParam, IntParam, SearchSpace
 from assistant.store import Store
+from assistant.testing import FaultMix, Reply, ScriptedLLMServer, schema_responder
 from assistant.tools import Dataset, FunctionTool
 from assistant.tools.runner import live_worker_pids
 

@@ -68,3 +68,19 @@ def test_tune_prints_nothing_when_not_verbose(tmp_path: Path, capfd) -> None:
     )
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+def test_the_llm_api_holds_no_test_only_code() -> None:
+    import warnings
+
+    import assistant.llm
+    import assistant.testing
+
+    moved = {"FaultMix", "Reply", "ScriptedLLMServer", "schema_responder"}
+    assert not moved & set(assistant.llm.__all__)
+    assert moved <= set(assistant.testing.__all__)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        old = assistant.llm.ScriptedLLMServer  # the old spelling works for one release
+    assert old is assistant.testing.ScriptedLLMServer
+    assert any(issubclass(w.category, DeprecationWarning) for w in caught)

@@ -10,7 +10,7 @@ import tempfile
 
 from jupyterlab.galata import configure_jupyter_server
 
-from assistant.llm.scripted_server import Reply, ScriptedLLMServer
+from assistant.testing import Reply, ScriptedLLMServer
 
 c = get_config()  # noqa: F821  (Jupyter's config loader provides it)
 configure_jupyter_server(c)

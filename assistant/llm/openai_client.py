@@ -8,7 +8,8 @@ Every request passes the client's :class:`~assistant.llm.health.CircuitBreaker` 
 tells it how it went: a dead endpoint costs a few requests, not retries on every call.
 
 Example:
-    >>> from assistant.llm import LLMConfig, Message, ScriptedLLMServer, Reply
+    >>> from assistant.llm import LLMConfig, Message
+    >>> from assistant.testing import ScriptedLLMServer, Reply
     >>> with ScriptedLLMServer([Reply.json({"lr": 0.1})]) as server:
     ...     client = OpenAICompatibleClient(LLMConfig(base_url=server.base_url, model="m"))
     ...     client.complete([Message(role="user", content="lr?")], schema={"type": "object"}).parsed

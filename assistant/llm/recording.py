@@ -7,7 +7,8 @@ registered with the store, which scrubs it from everything written.
 
 Example:
     >>> from assistant.store import Store
-    >>> from assistant.llm import LLMConfig, Message, OpenAICompatibleClient, ScriptedLLMServer
+    >>> from assistant.llm import LLMConfig, Message, OpenAICompatibleClient
+    >>> from assistant.testing import ScriptedLLMServer
     >>> store = Store("sqlite:///:memory:")
     >>> with ScriptedLLMServer(["hello"]) as server:
     ...     inner = OpenAICompatibleClient(LLMConfig(base_url=server.base_url, model="m"))

@@ -22,10 +22,10 @@ import optuna
 from optuna.trial import create_trial
 
 from assistant.engine import EngineOptions
-from assistant.llm import LLMConfig, Reply, ScriptedLLMServer, make_client
-from assistant.llm.scripted_server import fill_schema, requested_schema
+from assistant.llm import LLMConfig, make_client
 from assistant.sampler import LLAMBOSampler
 from assistant.space import FloatParam, SearchSpace
+from assistant.testing import Reply, ScriptedLLMServer, fill_schema, requested_schema
 from benchmarks.quality.methods import suggest
 from benchmarks.quality.reference import Reference
 from benchmarks.quality.suite import Task

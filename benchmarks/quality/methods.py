@@ -22,9 +22,10 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from optuna.trial import TrialState
 
 from assistant.errors import LLMError
-from assistant.llm import LLMConfig, LLMResponse, Message, ScriptedLLMServer, make_client
+from assistant.llm import LLMConfig, LLMResponse, Message, make_client
 from assistant.llm.base import LLMClient
 from assistant.sampler import SUGGESTION_ATTR, LLAMBOSampler
+from assistant.testing import ScriptedLLMServer
 from benchmarks.quality.reference import Reference
 from benchmarks.quality.scripted_llms import responder_for
 from benchmarks.quality.suite import Task

@@ -26,9 +26,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from assistant.llm import Reply, schema_responder
-from assistant.llm.scripted_server import Responder, requested_schema
 from assistant.space import CategoricalParam, SearchSpace
+from assistant.testing import Reply, Responder, requested_schema, schema_responder
 from benchmarks.quality.reference import Reference
 from benchmarks.quality.suite import Task
 

@@ -10,7 +10,8 @@ from scipy.stats import spearmanr
 
 from assistant.engine import Observation
 from assistant.engine.advisor import LLMAdvisor
-from assistant.llm import LLMConfig, ScriptedLLMServer, make_client
+from assistant.llm import LLMConfig, make_client
+from assistant.testing import ScriptedLLMServer
 from benchmarks.quality import reference
 from benchmarks.quality.scripted_llms import ReferenceResponder, parse_candidates
 from benchmarks.quality.suite import Task, get_task

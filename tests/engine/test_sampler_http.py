@@ -12,19 +12,17 @@ import pytest
 from assistant.context import ProblemContext
 from assistant.engine import EngineOptions
 from assistant.llm import (
-    FaultMix,
     LLMConfig,
     OpenAICompatibleClient,
     RecordingClient,
     ReplayClient,
-    ScriptedLLMServer,
     make_client,
     resolve_llm_config,
-    schema_responder,
 )
 from assistant.sampler import SUGGESTION_ATTR, LLAMBOSampler
 from assistant.space import CategoricalParam, FloatParam, IntParam, SearchSpace
 from assistant.store import Store
+from assistant.testing import FaultMix, ScriptedLLMServer, schema_responder
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from sklearn.datasets import load_iris
 
-from assistant.llm import LLMConfig, ScriptedLLMServer, schema_responder
+from assistant.llm import LLMConfig
 from assistant.session import TuningSession
 from assistant.store import Store
+from assistant.testing import ScriptedLLMServer, schema_responder
 from assistant.tools import Dataset
 
 MARKUP = "<script>alert(1)</script>"

@@ -9,7 +9,7 @@ from sklearn.datasets import load_breast_cancer
 
 from assistant.chat import ChatController
 from assistant.chat.agent import ChatAgent
-from assistant.llm.scripted_server import Reply, ScriptedLLMServer
+from assistant.testing import Reply, ScriptedLLMServer
 
 pytest.importorskip("langchain_openai")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.llm import LLMConfig, ScriptedLLMServer
+from assistant.llm import LLMConfig
+from assistant.testing import ScriptedLLMServer
 
 # Small enough that a test's worst case stays around a second.
 FAST = {"timeout_s": 2.0, "max_retries": 2, "output_retries": 2, "backoff_s": 0.01}

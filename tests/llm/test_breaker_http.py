@@ -8,7 +8,8 @@ import time
 import pytest
 
 from assistant.errors import LLMConnectionError, LLMServerError, LLMUnavailableError
-from assistant.llm import Message, OpenAICompatibleClient, Reply, ScriptedLLMServer
+from assistant.llm import Message, OpenAICompatibleClient
+from assistant.testing import Reply, ScriptedLLMServer
 from tests.llm.helpers import fast_config
 
 HELLO = [Message(role="user", content="hi")]

@@ -18,15 +18,8 @@ from assistant.errors import (
     LLMServerError,
     LLMTimeoutError,
 )
-from assistant.llm import (
-    LLMConfig,
-    Message,
-    OpenAICompatibleClient,
-    Reply,
-    ScriptedLLMServer,
-    make_client,
-)
-from assistant.llm.scripted_server import requested_schema
+from assistant.llm import LLMConfig, Message, OpenAICompatibleClient, make_client
+from assistant.testing import Reply, ScriptedLLMServer, requested_schema
 
 from .helpers import CHOICE_SCHEMA, GOOD_ANSWER, fast_config
 

@@ -15,15 +15,9 @@ from assistant.errors import (
     ReplayDivergenceError,
     ReplayExhaustedError,
 )
-from assistant.llm import (
-    Message,
-    OpenAICompatibleClient,
-    RecordingClient,
-    ReplayClient,
-    Reply,
-    ScriptedLLMServer,
-)
+from assistant.llm import Message, OpenAICompatibleClient, RecordingClient, ReplayClient
 from assistant.store import Store
+from assistant.testing import Reply, ScriptedLLMServer
 
 from .helpers import CHOICE_SCHEMA, GOOD_ANSWER, fast_config
 

@@ -13,8 +13,8 @@ import pytest
 from jsonschema import ValidationError, validate
 
 from assistant.errors import LLMOutputError
-from assistant.llm import FaultMix, Message, OpenAICompatibleClient, Reply, ScriptedLLMServer
-from assistant.llm.scripted_server import fill_schema, schema_responder
+from assistant.llm import Message, OpenAICompatibleClient
+from assistant.testing import FaultMix, Reply, ScriptedLLMServer, fill_schema, schema_responder
 
 from .helpers import CHOICE_SCHEMA, GOOD_ANSWER, fast_config
 

@@ -17,9 +17,10 @@ import pytest
 from optuna.trial import TrialState
 
 from assistant import events
-from assistant.llm import LLMConfig, ScriptedLLMServer, schema_responder
+from assistant.llm import LLMConfig
 from assistant.session import TuningSession
 from assistant.store import Store
+from assistant.testing import ScriptedLLMServer, schema_responder
 from benchmarks.reliability import (
     FAST_LLM,
     LIGHT_ENGINE,

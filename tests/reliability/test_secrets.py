@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 import assistant.llm
-from assistant.llm import LLMConfig, ScriptedLLMServer, schema_responder
+from assistant.llm import LLMConfig
 from assistant.session import TuningSession
 from assistant.store import REDACTED, Store
+from assistant.testing import ScriptedLLMServer, schema_responder
 from benchmarks.reliability import (
     FAST_LLM,
     QUADRATIC_PATH,

@@ -8,8 +8,9 @@ import time
 import pytest
 
 from assistant import events
-from assistant.llm import LLMConfig, Reply, ScriptedLLMServer, schema_responder
+from assistant.llm import LLMConfig
 from assistant.session import TuningSession
+from assistant.testing import Reply, ScriptedLLMServer, schema_responder
 
 
 def closed_port() -> int:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from assistant.llm import FaultMix, LLMConfig, ScriptedLLMServer, schema_responder
+from assistant.llm import LLMConfig
 from assistant.replay import reexecute_session, replay_session
 from assistant.session import TuningSession
 from assistant.store import Store
+from assistant.testing import FaultMix, ScriptedLLMServer, schema_responder
 from assistant.tools import Dataset
 
 

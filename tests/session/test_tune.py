@@ -11,7 +11,8 @@ from sklearn.datasets import load_breast_cancer, load_diabetes
 
 import assistant
 from assistant.errors import AssistantError
-from assistant.llm import LLMConfig, ScriptedLLMServer, schema_responder
+from assistant.llm import LLMConfig
+from assistant.testing import ScriptedLLMServer, schema_responder
 
 
 @pytest.fixture
