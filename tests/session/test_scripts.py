@@ -135,3 +135,20 @@ def test_tune_from_a_thread(tmp_path: Path) -> None:
     assert isinstance(result, assistant.TuningResult), result
     assert result.session.spec.isolation == "process"
     assert result.session.result().n_complete == 3
+
+
+@pytest.mark.integration
+def test_tune_inside_a_daemonic_process(tmp_path: Path) -> None:
+    import multiprocessing
+
+    from tests.session.daemon_target import tune_and_report
+
+    context = multiprocessing.get_context("spawn")
+    answers = context.Queue()
+    worker = context.Process(
+        target=tune_and_report, args=(f"sqlite:///{tmp_path / 'daemon.db'}", answers), daemon=True
+    )
+    worker.start()
+    outcome = answers.get(timeout=240)
+    worker.join(timeout=30)
+    assert outcome == ("ok", 3, "process"), outcome
