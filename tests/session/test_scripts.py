@@ -16,15 +16,16 @@ import pytest
 
 import assistant
 
-README_EXAMPLE = textwrap.dedent(
-    """\
-    import assistant
-    from sklearn.datasets import load_breast_cancer
-    df = load_breast_cancer(as_frame=True).frame
-    res = assistant.tune(df, "target", model="random_forest", n_trials=3, llm="off", verbose=False)
-    print(res.cv_score)
-    """
-)
+REPO = Path(__file__).resolve().parents[2]
+
+
+def readme_script() -> str:
+    """The README's first Python block: the script it tells users to save and run."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    return text.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+README_EXAMPLE = readme_script()
 
 OWN_TOOL = textwrap.dedent(
     """\
@@ -54,7 +55,7 @@ OWN_TOOL = textwrap.dedent(
 def run_python(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env["ASSISTANT_STORAGE"] = f"sqlite:///{cwd / 'scripts.db'}"
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = str(REPO)
     return subprocess.run(
         [sys.executable, *args],
         cwd=cwd,
