@@ -534,32 +534,17 @@ class TuningSession:
     # -- internals ---------------------------------------------------------------------------
     def _llm(self, client: Any) -> Any:
         from assistant.llm import RecordingClient, make_client
-        from assistant.llm.config import resolve_llm_config
+        from assistant.llm.config import LLMConfig, resolve_llm_config
         from assistant.llm.replay import ReplayClient
 
         if isinstance(client, ReplayClient):
             return client
         if client is None:
-            public = self.spec.llm
-            overrides = {
-                k: public[k]
-                for k in (
-                    "temperature",
-                    "timeout_s",
-                    "max_retries",
-                    "output_retries",
-                    "structured_output",
-                )
-                if k in public
-            }
-            if self._llm_config is not None:
-                config = self._llm_config
-            elif public.get("embedded"):
-                config = resolve_llm_config(embedded=True, **overrides)
-            else:
-                config = resolve_llm_config(
-                    public.get("base_url"), public.get("model"), **overrides
-                )
+            # Resume and workers get exactly the recorded settings (the key from the
+            # environment); the process that created the session has them, key included.
+            config = self._llm_config or (
+                LLMConfig.from_public_dict(self.spec.llm) if self.spec.llm else resolve_llm_config()
+            )
             try:
                 client = make_client(config)
             except LLMError as exc:  # the session goes on statistically, and says so

@@ -94,6 +94,24 @@ class LLMConfig(BaseModel):
         public["has_api_key"] = self.api_key is not None
         return public
 
+    @classmethod
+    def from_public_dict(cls, public: dict[str, Any], *, api_key: str | None = None) -> LLMConfig:
+        """The config that :meth:`to_public_dict` recorded, every setting as it was.
+
+        The key is ``api_key``, else (when the record says one was set) the environment's
+        ``ASSISTANT_LLM_API_KEY`` / ``OPENAI_API_KEY``. Keys the record has but this version
+        does not know are ignored, so older and newer records both load.
+
+        Example:
+            >>> config = LLMConfig(base_url="http://h/v1", model="m", breaker_threshold=2)
+            >>> LLMConfig.from_public_dict(config.to_public_dict()) == config
+            True
+        """
+        fields = {k: v for k, v in public.items() if k in cls.model_fields and k != "api_key"}
+        if api_key is None and public.get("has_api_key"):
+            api_key = _first_env(_ENV_API_KEY)
+        return cls(**fields, api_key=_secret(api_key))
+
 
 def resolve_llm_config(
     base_url: str | None = None,

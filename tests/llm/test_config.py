@@ -89,3 +89,40 @@ def test_api_key_never_shown():
 def test_explicit_structured_mode_is_kept():
     config = LLMConfig(base_url="http://x/v1", structured_output="prompt", embedded=True)
     assert config.effective_structured_mode() == "prompt"
+
+
+def test_a_recorded_config_comes_back_with_every_setting(monkeypatch):
+    config = LLMConfig(
+        base_url="http://127.0.0.1:9/v1",
+        model="m",
+        api_key="sk-recorded-nowhere",
+        temperature=0.2,
+        backoff_s=0.05,
+        max_backoff_s=1.0,
+        breaker_threshold=2,
+        breaker_cooldown_s=7.0,
+        structured_output="json_object",
+    )
+    public = config.to_public_dict()
+    assert "sk-recorded-nowhere" not in str(public)
+    monkeypatch.setenv("ASSISTANT_LLM_API_KEY", "sk-recorded-nowhere")
+    assert LLMConfig.from_public_dict(public) == config
+    monkeypatch.delenv("ASSISTANT_LLM_API_KEY")
+    assert LLMConfig.from_public_dict(public).api_key is None
+    assert LLMConfig.from_public_dict({**public, "a_future_setting": 1}).model == "m"
+
+
+def test_a_resumed_session_talks_to_the_llm_with_the_recorded_settings(tmp_path):
+    from sklearn.datasets import load_iris
+
+    from assistant.session import TuningSession
+    from assistant.store import Store
+    from assistant.tools import Dataset
+
+    store = Store(f"sqlite:///{tmp_path}/resume.db")
+    config = LLMConfig(base_url="http://127.0.0.1:9/v1", model="m", breaker_threshold=2)
+    data = Dataset.from_arrays(*load_iris(return_X_y=True), name="iris")
+    created = TuningSession.create(data, tool="knn", store=store, llm=config, n_trials=2)
+    reopened = TuningSession.open(created.id, store)
+    client = reopened._llm(None)
+    assert client.inner.config == config and client.health.threshold == 2
