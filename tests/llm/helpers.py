@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from assistant.llm import LLMConfig
@@ -24,3 +25,10 @@ GOOD_ANSWER = {"model": "xgboost", "learning_rate": 0.1}
 def fast_config(server: ScriptedLLMServer, **overrides: Any) -> LLMConfig:
     """A config for ``server`` with tiny timeouts and backoffs."""
     return LLMConfig(base_url=server.base_url, model="test-model", **(FAST | overrides))
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
 
 from assistant.errors import LLMConnectionError, LLMServerError, LLMUnavailableError
-from assistant.llm import Message, OpenAICompatibleClient
+from assistant.llm import LLMConfig, Message, OpenAICompatibleClient
 from assistant.testing import Reply, ScriptedLLMServer
-from tests.llm.helpers import fast_config
+from tests.llm.helpers import closed_port, fast_config
 
 HELLO = [Message(role="user", content="hi")]
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def client_of_a_dead_endpoint(**settings) -> OpenAICompatibleClient:
+    """A client of a port on the loopback where nothing listens (connections are refused)."""
+    base_url = f"http://127.0.0.1:{closed_port()}/v1"
+    return OpenAICompatibleClient(LLMConfig(base_url=base_url, model="m", **settings))
 
 
 def test_a_failing_endpoint_is_not_called_while_unavailable():
@@ -54,16 +53,7 @@ def test_a_failing_endpoint_is_not_called_while_unavailable():
 
 
 def test_a_refused_connection_opens_the_breaker_within_one_call():
-    from assistant.llm import LLMConfig
-
-    config = LLMConfig(
-        base_url=f"http://127.0.0.1:{closed_port()}/v1",
-        model="m",
-        max_retries=5,
-        backoff_s=0.01,
-        breaker_threshold=3,
-    )
-    client = OpenAICompatibleClient(config)
+    client = client_of_a_dead_endpoint(max_retries=5, backoff_s=0.01, breaker_threshold=3)
     with pytest.raises(LLMUnavailableError, match="unavailable after: connection failed"):
         client.complete(HELLO)
     started = time.monotonic()
@@ -83,16 +73,7 @@ def test_output_errors_and_rate_limits_do_not_open_the_breaker():
 
 
 def test_connection_errors_are_still_their_own_type_with_the_breaker_closed():
-    from assistant.llm import LLMConfig
-
-    config = LLMConfig(
-        base_url=f"http://127.0.0.1:{closed_port()}/v1",
-        model="m",
-        max_retries=1,
-        backoff_s=0.0,
-        breaker_threshold=5,
-    )
-    client = OpenAICompatibleClient(config)
+    client = client_of_a_dead_endpoint(max_retries=1, backoff_s=0.0, breaker_threshold=5)
     with pytest.raises(LLMConnectionError):
         client.complete(HELLO)
     assert client.health.state == "degraded"

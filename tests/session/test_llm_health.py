@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
@@ -11,12 +10,7 @@ from assistant import events
 from assistant.llm import LLMConfig
 from assistant.session import TuningSession
 from assistant.testing import Reply, ScriptedLLMServer, schema_responder
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.llm.helpers import closed_port
 
 
 def run_session(iris, store, **options):
