@@ -13,9 +13,9 @@ from assistant.testing import Reply, ScriptedLLMServer, schema_responder
 from tests.llm.helpers import closed_port
 
 
-def run_session(iris, store, **options):
+def run_session(iris, store, isolation="inline", **options):
     session = TuningSession.create(
-        iris, tool="knn", store=store, n_trials=20, isolation="inline", n_folds=3, **options
+        iris, tool="knn", store=store, n_trials=20, isolation=isolation, n_folds=3, **options
     )
     started = time.monotonic()
     result = session.run()
@@ -24,9 +24,11 @@ def run_session(iris, store, **options):
 
 @pytest.mark.integration
 def test_a_dead_llm_costs_little_and_is_said_plainly(iris, store):
-    _, _, off_s = run_session(iris, store, mode="off")
+    # Trials in worker processes, as by default: the dead LLM's fixed cost (one call's
+    # retries, 3.5 s of back-off) is then measured against a session of realistic length.
+    _, _, off_s = run_session(iris, store, isolation="process", mode="off")
     dead = LLMConfig(base_url=f"http://127.0.0.1:{closed_port()}/v1", model="m", timeout_s=2)
-    session, result, dead_s = run_session(iris, store, llm=dead)
+    session, result, dead_s = run_session(iris, store, isolation="process", llm=dead)
 
     assert result.n_complete + result.n_pruned + result.n_failed == 20
     assert result.n_complete >= 15
@@ -50,7 +52,7 @@ def test_a_dead_llm_costs_little_and_is_said_plainly(iris, store):
     assert changes == [(events.LLM_DEGRADED, 0), (events.LLM_UNAVAILABLE, 5)]
     (event,) = session.store.events(session.id, kinds=[events.LLM_UNAVAILABLE])
     assert "connection failed" in event.payload["reason"] and event.payload["retry_in_s"] == 30
-    assert dead_s <= 2 * off_s + 1.0, (dead_s, off_s)
+    assert dead_s <= 2 * off_s, (dead_s, off_s)
 
     from assistant.replay import replay_session
 
