@@ -39,9 +39,7 @@ class LLMHealthState(BaseModel):
     state: Literal["ok", "degraded", "unavailable"] = "ok"
     reason: str = ""
     since_trial: int | None = None
-    permanent: bool = False
     restarts: int = 0
-    changes: int = 0
 
     def banner(self) -> str | None:
         """The warning a face shows while the LLM is not answering (``None`` when it is)."""
@@ -124,8 +122,6 @@ def fold_llm_health(
             state.since_trial = event.trial_number
         state.state = new  # type: ignore[assignment]
         state.reason = str(p.get("reason", ""))
-        state.permanent = bool(p.get("permanent", False))
-        state.changes += 1
         if p.get("restarted"):
             state.restarts += 1
     return state
