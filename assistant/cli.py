@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from assistant._deprecation import deprecated_alias
 from assistant.errors import AssistantError
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,58 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
+class _Renamed(argparse.Action):
+    """An old spelling of an option, hidden from --help: it sets the new option's value and
+    is noted in ``args.deprecated`` so that :func:`main` can warn once parsing is done."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, *, new: str, **kwargs: Any):
+        super().__init__(
+            option_strings, dest, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kwargs
+        )
+        self.new = new
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.deprecated = [*getattr(namespace, "deprecated", []), (option_string, self.new)]
+
+
+def _renamed(parser: argparse.ArgumentParser, old: str, new: str, **kwargs: Any) -> None:
+    """Accept ``old`` as a deprecated spelling of the option ``new`` (same type, choices)."""
+    dest = new.removeprefix("--").replace("-", "_")
+    parser.add_argument(old, action=_Renamed, dest=dest, new=new, **kwargs)
+
+
+_LLM_MODES = ["full", "warmstart", "off"]
+
+
+def _add_search(parser: argparse.ArgumentParser, model_default: str, model_help: str) -> None:
+    """The knobs that ``demo`` and ``tune`` share, spelled as in ``tune()``."""
+    parser.add_argument("--model", default=model_default, help=model_help)
+    parser.add_argument("--n-trials", type=int, default=20, help="number of trials (default: 20)")
+    parser.add_argument(
+        "--llm",
+        choices=_LLM_MODES,
+        default="full",
+        help="full: the LLM suggests and scores; warmstart: it only proposes the first trials; "
+        "off: statistical search only (default: full)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="stop starting new trials after this many seconds (default: no limit)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seeds the split, folds and search")
+    _renamed(parser, "--trials", "--n-trials", type=int)
+    _renamed(parser, "--mode", "--llm", choices=_LLM_MODES)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="automl-assistant",
@@ -37,22 +90,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="tune a model on a built-in dataset with the embedded LLM")
     _add_common(demo)
-    demo.add_argument("--trials", type=int, default=20, help="number of trials (default 20)")
-    demo.add_argument("--mode", choices=["full", "warmstart", "off"], default="full")
-    demo.add_argument("--tool", default="random_forest", help="model family to tune")
-    demo.add_argument("--seed", type=int, default=0)
+    _add_search(
+        demo,
+        "random_forest",
+        "tool name (see `tools`; default: random_forest, the demo's fixed choice, where "
+        "`tune` defaults to auto)",
+    )
+    _renamed(demo, "--tool", "--model")
 
     tune = sub.add_parser("tune", help="tune a model on a CSV or Parquet file")
     _add_common(tune)
     tune.add_argument("--data", required=True, help="CSV or Parquet file")
     tune.add_argument("--target", required=True, help="target column")
-    tune.add_argument("--model", default="random_forest", help="tool name (see `tools`)")
-    tune.add_argument("--metric", default=None)
-    tune.add_argument("--trials", type=int, default=20)
-    tune.add_argument("--mode", choices=["full", "warmstart", "off"], default="full")
-    tune.add_argument("--seed", type=int, default=0)
-    tune.add_argument("--folds", type=int, default=5)
-    tune.add_argument("--n-jobs", type=int, default=1)
+    _add_search(
+        tune, "auto", "tool name (see `tools`), or auto to let the assistant choose (default: auto)"
+    )
+    tune.add_argument(
+        "--metric", default=None, help="e.g. roc_auc, accuracy, rmse (default: the task's)"
+    )
+    tune.add_argument("--n-folds", type=int, default=5, help="cross-validation folds (default: 5)")
+    _renamed(tune, "--folds", "--n-folds", type=int)
+    tune.add_argument("--n-jobs", type=int, default=1, help="trials run in parallel")
     tune.add_argument("--notes", default="", help="free text the LLM reads")
     tune.add_argument("--name", default=None, help="session name")
 
@@ -112,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     args = build_parser().parse_args(argv)
+    for old, new in getattr(args, "deprecated", []):
+        print(f"automl-assistant: warning: {deprecated_alias(old, new)}", file=sys.stderr)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -154,10 +214,12 @@ def _progress(session: Any, quiet: bool) -> Any:
     )
 
 
-def _run_session(session: Any, args: argparse.Namespace, n_jobs: int = 1) -> dict[str, Any]:
+def _run_session(
+    session: Any, args: argparse.Namespace, n_jobs: int = 1, timeout: float | None = None
+) -> dict[str, Any]:
     progress = _progress(session, quiet=args.json)
     with progress:
-        result = session.run(n_jobs=n_jobs, callbacks=[progress.callback])
+        result = session.run(n_jobs=n_jobs, callbacks=[progress.callback], timeout=timeout)
     return result.model_dump(mode="json")
 
 
@@ -178,17 +240,17 @@ def cmd_demo(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     store = _store(args)
     session = TuningSession.create(
         data,
-        tool=args.tool,
+        tool=args.model,
         store=store,
         metric="roc_auc",
-        n_trials=args.trials,
+        n_trials=args.n_trials,
         n_folds=3,
         seed=args.seed,
-        mode=args.mode,
-        name=f"demo: {args.tool} on breast cancer",
+        mode=args.llm,
+        name=f"demo: {args.model} on breast cancer",
         notes="Demo session: tumour diagnosis from 30 cell-nucleus measurements.",
     )
-    payload = _run_session(session, args)
+    payload = _run_session(session, args, timeout=args.timeout)
     payload["storage"] = store.display_url
     payload["llm"] = session.spec.llm.get("model") or "embedded"
     return payload, _summary(session, payload, store)
@@ -207,14 +269,14 @@ def cmd_tune(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         tool=args.model,
         store=store,
         metric=args.metric,
-        n_trials=args.trials,
-        n_folds=args.folds,
+        n_trials=args.n_trials,
+        n_folds=args.n_folds,
         seed=args.seed,
-        mode=args.mode,
+        mode=args.llm,
         notes=args.notes,
         name=args.name,
     )
-    payload = _run_session(session, args, n_jobs=args.n_jobs)
+    payload = _run_session(session, args, n_jobs=args.n_jobs, timeout=args.timeout)
     payload["storage"] = store.display_url
     return payload, _summary(session, payload, store)
 
