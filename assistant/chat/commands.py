@@ -14,8 +14,8 @@ Example:
     ...                       storage="sqlite:///:memory:")
     >>> chat.handle("/help").text.splitlines()[0]
     'Commands (they work without an LLM):'
-    >>> parse_command("/tune df target=churn trials=5")
-    ('tune', ['df'], {'target': 'churn', 'trials': '5'})
+    >>> parse_command("/tune df target=churn n_trials=5")
+    ('tune', ['df'], {'target': 'churn', 'n_trials': '5'})
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from assistant import events
+from assistant._deprecation import deprecated_alias
 from assistant.errors import AssistantError
 from assistant.store import Store
 from assistant.timeline import format_config, format_score
@@ -36,8 +37,8 @@ from assistant.timeline import format_config, format_score
 logger = logging.getLogger(__name__)
 
 HELP = """Commands (they work without an LLM):
-/tune DF target=COLUMN [metric=roc_auc] [trials=30] [model=auto]
-      [llm=full|warmstart|off] [isolation=process|inline] [folds=5]
+/tune DF target=COLUMN [metric=roc_auc] [n_trials=20] [model=auto]
+      [llm=full|warmstart|off] [isolation=process|inline] [n_folds=5] [seed=0]
       [review=on|off] [review_timeout=SECONDS]   review=on: each suggestion waits for you
 /accept N          run trial N's suggestion as proposed (review mode)
 /reject N          do not run trial N (it fails as "rejected by the user")
@@ -53,15 +54,17 @@ HELP = """Commands (they work without an LLM):
 _TUNE_OPTIONS = {
     "target",
     "metric",
-    "trials",
+    "n_trials",
     "model",
     "llm",
     "isolation",
-    "folds",
+    "n_folds",
     "seed",
     "review",
     "review_timeout",
 }
+_RENAMED_OPTIONS = {"trials": "n_trials", "folds": "n_folds"}
+"""Old spellings of ``/tune`` options, accepted until the release the reply names."""
 _ON = {"on": True, "true": True, "yes": True, "1": True}
 _OFF = {"off": False, "false": False, "no": False, "0": False}
 
@@ -186,7 +189,9 @@ class ChatController:
             raise AssistantError("a session is running here: /stop it first")
         if len(positional) != 1:
             raise AssistantError("say which DataFrame: /tune df target=COLUMN")
-        options = {**self.tune_defaults, **options}
+        defaults, old_defaults = _renamed_options(self.tune_defaults)
+        given, old_given = _renamed_options(options)
+        options = {**defaults, **given}
         unknown = set(options) - _TUNE_OPTIONS
         if unknown:
             raise AssistantError(
@@ -210,8 +215,8 @@ class ChatController:
             tool=options.get("model", "auto"),
             store=self.store,
             metric=options.get("metric"),
-            n_trials=_positive_int(options.get("trials", "20"), "trials"),
-            n_folds=_positive_int(options.get("folds", "5"), "folds"),
+            n_trials=_positive_int(options.get("n_trials", "20"), "n_trials"),
+            n_folds=_positive_int(options.get("n_folds", "5"), "n_folds"),
             seed=int(options.get("seed", "0")),
             mode=mode,  # type: ignore[arg-type]
             llm=self._llm_config() if mode != "off" else None,
@@ -226,6 +231,8 @@ class ChatController:
         )
         if review:
             text += " Review mode: each suggestion waits for /accept, /edit or /reject."
+        for old in dict.fromkeys([*old_given, *old_defaults]):
+            text += f" Note: {deprecated_alias(f'{old}=', f'{_RENAMED_OPTIONS[old]}=')}."
         return self._about(session.id, text, view="live")
 
     def _status(self, positional: list[str], _options: dict[str, str]) -> ChatReply:
@@ -444,6 +451,22 @@ def parse_value(text: str) -> Any:
         except ValueError:
             pass
     return text
+
+
+def _renamed_options(options: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """``options`` under their current names, and the old names it used."""
+    current: dict[str, str] = {}
+    old: list[str] = []
+    for key, value in options.items():
+        new = _RENAMED_OPTIONS.get(key)
+        if new is None:
+            current[key] = value
+            continue
+        if new in options:
+            raise AssistantError(f"{key}= and {new}= say the same thing: give only {new}=")
+        current[new] = value
+        old.append(key)
+    return current, old
 
 
 def _review_options(options: Mapping[str, str]) -> tuple[bool, float | None]:

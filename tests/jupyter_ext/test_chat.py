@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 
@@ -20,10 +21,10 @@ def frame() -> pd.DataFrame:
 
 
 def test_parse_command() -> None:
-    assert parse_command("/tune df target=churn metric=roc_auc trials=30") == (
+    assert parse_command("/tune df target=churn metric=roc_auc n_trials=30") == (
         "tune",
         ["df"],
-        {"target": "churn", "metric": "roc_auc", "trials": "30"},
+        {"target": "churn", "metric": "roc_auc", "n_trials": "30"},
     )
     assert parse_command("/help") == ("help", [], {})
 
@@ -32,9 +33,10 @@ def test_tune_status_best_explain_replay(frame: pd.DataFrame) -> None:
     chat = ChatController({"df": frame, "other": 3})
     assert chat.dataframes() == {"df": list(frame.columns)}
     started = chat.handle(
-        "/tune df target=target model=knn trials=3 llm=off isolation=inline folds=2"
+        "/tune df target=target model=knn n_trials=3 llm=off isolation=inline n_folds=2"
     )
     assert started.ok, started.text
+    assert "deprecated" not in started.text
     assert started.view == "live"
     assert started.session_id is not None
     assert started.storage == chat.store.url
@@ -63,7 +65,7 @@ def _wait_for_trials(chat: ChatController, sid: str, count: int) -> None:
 def test_stop_and_resume(frame: pd.DataFrame) -> None:
     chat = ChatController({"df": frame})
     first = chat.handle(
-        "/tune df target=target model=knn trials=60 llm=off isolation=inline folds=2"
+        "/tune df target=target model=knn n_trials=60 llm=off isolation=inline n_folds=2"
     )
     sid = first.session_id
     _wait_for_trials(chat, sid, 1)
@@ -88,7 +90,10 @@ def test_stop_and_resume(frame: pd.DataFrame) -> None:
         ("/tune df", "target= is required"),
         ("/tune df target=target llm=maybe", "llm='maybe'"),
         ("/tune df target=target colour=red", "unknown option(s) colour"),
-        ("/tune df target=target trials=0", "trials='0': expected at least 1"),
+        ("/tune df target=target n_trials=0", "n_trials='0': expected at least 1"),
+        ("/tune df target=target trials=0", "n_trials='0': expected at least 1"),
+        ("/tune df target=target n_folds=x", "n_folds='x': expected a whole number"),
+        ("/tune df target=target trials=3 n_trials=4", "give only n_trials="),
         ("/status", "no session yet"),
         ("/explain", "say which trial"),
         ("/frobnicate", "Unknown command /frobnicate"),
@@ -113,6 +118,23 @@ def test_help_lists_every_command() -> None:
     commands = ("/tune", "/status", "/best", "/stop", "/resume", "/explain", "/replay")
     for command in (*commands, "/accept", "/reject", "/edit", "review=on"):
         assert command in text
+    assert "n_trials=" in text and "n_folds=" in text
+    assert not re.search(r"(?<!\w)(trials|folds)=", text)  # the old spellings are not advertised
+
+
+def test_old_option_names_still_work_and_say_so(frame: pd.DataFrame) -> None:
+    chat = ChatController({"df": frame}, tune_defaults={"isolation": "inline", "folds": "3"})
+    started = chat.handle("/tune df target=target model=knn trials=2 llm=off folds=2")
+    assert started.ok, started.text
+    assert started.text.startswith("Started session")
+    assert started.text.endswith(
+        " Note: trials= is deprecated and will be removed in 0.2.0; use n_trials=."
+        " Note: folds= is deprecated and will be removed in 0.2.0; use n_folds=."
+    )
+    spec = chat.store.get_session(started.session_id).spec
+    assert (spec["n_trials"], spec["n_folds"]) == (2, 2)  # the message beats the defaults
+    chat.wait(120)
+    assert "finished, 2 of 2 trials finished" in chat.handle("/status").text
 
 
 def _wait_for(chat: ChatController, sid: str, kind: str, trial: int) -> None:
@@ -129,7 +151,7 @@ def test_review_mode_accept_edit_reject(frame: pd.DataFrame) -> None:
 
     chat = ChatController({"df": frame})
     started = chat.handle(
-        "/tune df target=target model=knn trials=3 llm=off isolation=inline folds=2 review=on"
+        "/tune df target=target model=knn n_trials=3 llm=off isolation=inline n_folds=2 review=on"
     )
     assert started.ok, started.text
     assert "Review mode" in started.text
