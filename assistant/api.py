@@ -117,9 +117,10 @@ def tune(
         n_trials: how many trials to run.
         timeout: stop starting new trials after this many seconds.
         n_jobs: trials run in parallel.
-        llm: an ``LLMConfig``, ``"off"`` (statistical search only), ``"warmstart"`` (the LLM
-            only proposes the first trials) or ``None`` (the configured default LLM, the
-            embedded local model when nothing is configured).
+        llm: a mode name, ``"full"`` (the LLM proposes and scores candidates), ``"warmstart"``
+            (it only proposes the first trials) or ``"off"`` (statistical search only), or an
+            ``LLMConfig`` (full mode with that LLM); ``None`` is ``"full"`` with the
+            configured default LLM, the embedded local model when nothing is configured.
         storage: database URL or :class:`~assistant.store.Store` (default: the local file).
         session_name, notes: a name for the session, and text the LLM reads.
         seed: seeds the split, the folds and the search.
