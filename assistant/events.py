@@ -2,12 +2,43 @@
 
 Events are appended to the store with increasing ids; the CLI's progress, the notebook
 widget, the JupyterLab sidebar and replay all render the same stream. Each kind is a
-constant here so faces and the session cannot drift apart.
+constant here and has one typed payload model (:data:`PAYLOADS`): the session writes events
+through :func:`emit`, faces read them through :func:`payload_of`, and the sidebar's
+TypeScript types are generated from :func:`json_schema` (``make event-types``).
+
+Payload models ignore no field: an unknown key (written by a newer release) is kept, and a
+missing one takes its default, so old sessions stay readable.
+
+Example:
+    >>> from assistant.store import Store
+    >>> store = Store("sqlite:///:memory:")
+    >>> sid = store.create_session(name="demo", study_name="demo")
+    >>> _ = emit(store, sid, TrialStarted(config={"C": 1.0}), trial_number=0)
+    >>> payload_of(store.events(sid)[0]).config
+    {'C': 1.0}
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import models_json_schema
+
+from assistant.records import (
+    FinalEvaluation,
+    HealthChange,
+    SessionResult,
+    SessionSpec,
+    Source,
+    Suggestion,
+    TrialOutcome,
+    TrialStatus,
+)
+
+if TYPE_CHECKING:
+    from assistant.store import EventRecord, Store
 
 SESSION_CREATED: Final = "session_created"
 TOOL_CHOSEN: Final = "tool_chosen"  # model="auto": which family, and why
@@ -56,3 +87,197 @@ HEALTH_EVENT: Final = {
     "ok": LLM_RECOVERED,
 }
 """The event kind of each health state a change leads to."""
+
+
+class _Payload(BaseModel):
+    """Base of every payload: unknown keys are kept (a newer writer), not rejected."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class SessionCreated(_Payload):
+    """A session and its study exist; ``spec`` is what it will run."""
+
+    spec: SessionSpec
+
+
+class ToolChosen(_Payload):
+    """``model="auto"``: the family chosen, the LLM's rationale, and why it fell back."""
+
+    tool: str
+    rationale: str = ""
+    fallback: str | None = None
+
+
+class SessionStarted(_Payload):
+    """A run began: the first start, a resume, or a joining worker."""
+
+    resumed: bool = False
+    finished: int = 0
+    remaining: int = 0
+    n_jobs: int = 1
+    worker: bool = False
+    worker_id: str = ""
+    review: bool = False
+    target: int | None = None
+
+
+class SessionEnded(SessionResult, _Payload):
+    """A run ended (``session_finished`` or ``session_stopped``): the session's result."""
+
+
+class SessionFailed(_Payload):
+    """A run failed: no trial completed, or the run itself raised."""
+
+    error: str
+
+
+class SuggestionMade(Suggestion, _Payload):
+    """What the engine proposes for a trial, with its reasons."""
+
+
+class TrialStarted(_Payload):
+    """A trial's configuration went to a worker."""
+
+    config: dict[str, Any] = Field(default_factory=dict)
+    worker_id: str | None = None
+
+
+class TrialFinished(TrialOutcome, _Payload):
+    """How a trial ended; ``rejected`` when a person rejected it in review mode."""
+
+    status: TrialStatus | Literal["rejected"]  # type: ignore[assignment]
+
+
+class TrialAbandoned(_Payload):
+    """A trial left running by a process that died, marked failed."""
+
+    params: dict[str, Any] = Field(default_factory=dict)
+    reason: str = ""
+
+
+class Fallback(_Payload):
+    """The LLM could not be used for a step; the statistical path was."""
+
+    reason: str
+    source: Source | None = None
+
+
+class LLMHealthChanged(HealthChange, _Payload):
+    """The LLM's health changed (``llm_degraded``, ``llm_unavailable``, ``llm_recovered``);
+    the event's trial number is the first trial the change concerns."""
+
+
+class FinalEvaluated(FinalEvaluation, _Payload):
+    """The held-out score of the best configuration."""
+
+
+class UserAction(_Payload):
+    """A person's decision, written by a face and read by the running session: ``stop``
+    (the session), or ``accept``/``reject``/``edit`` (the suggestion for ``trial``)."""
+
+    action: Literal["stop", "accept", "reject", "edit"]
+    trial: int | None = None
+    config: dict[str, Any] | None = None
+
+
+class UnknownPayload(_Payload):
+    """The payload of a kind this release does not know (kept as it was written)."""
+
+
+Payload = (
+    SessionCreated
+    | ToolChosen
+    | SessionStarted
+    | SessionEnded
+    | SessionFailed
+    | SuggestionMade
+    | TrialStarted
+    | TrialFinished
+    | TrialAbandoned
+    | Fallback
+    | LLMHealthChanged
+    | FinalEvaluated
+    | UserAction
+    | UnknownPayload
+)
+
+PAYLOADS: Final[dict[str, type[BaseModel]]] = {
+    SESSION_CREATED: SessionCreated,
+    TOOL_CHOSEN: ToolChosen,
+    SESSION_STARTED: SessionStarted,
+    SESSION_FINISHED: SessionEnded,
+    SESSION_STOPPED: SessionEnded,
+    SESSION_FAILED: SessionFailed,
+    SUGGESTION: SuggestionMade,
+    TRIAL_STARTED: TrialStarted,
+    TRIAL_FINISHED: TrialFinished,
+    TRIAL_ABANDONED: TrialAbandoned,
+    FALLBACK: Fallback,
+    LLM_DEGRADED: LLMHealthChanged,
+    LLM_UNAVAILABLE: LLMHealthChanged,
+    LLM_RECOVERED: LLMHealthChanged,
+    FINAL_EVALUATION: FinalEvaluated,
+    USER_ACTION: UserAction,
+}
+"""The payload model of each event kind."""
+
+_KIND_OF: Final[dict[type[BaseModel], str]] = {
+    model: kind for kind, model in PAYLOADS.items() if model not in (SessionEnded, LLMHealthChanged)
+}
+
+
+def parse_payload(kind: str, payload: Mapping[str, Any]) -> Payload:
+    """The typed payload of an event of ``kind``; raises ``pydantic.ValidationError`` when
+    the payload does not fit its model."""
+    model = PAYLOADS.get(kind, UnknownPayload)
+    return model.model_validate(dict(payload))  # type: ignore[return-value]
+
+
+def payload_of(record: EventRecord) -> Payload:
+    """The typed payload of a stored event."""
+    return parse_payload(record.kind, record.payload)
+
+
+def emit(
+    store: Store,
+    session_id: str,
+    payload: Payload,
+    *,
+    kind: str | None = None,
+    trial_number: int | None = None,
+) -> int:
+    """Append ``payload`` as an event of its kind (its id is returned) (``kind`` is needed only where one model
+    serves several kinds: the session's end and the LLM's health)."""
+    if kind is None:
+        kind = _KIND_OF.get(type(payload))
+        if kind is None:
+            raise TypeError(f"{type(payload).__name__} serves several kinds: pass kind=")
+    elif not isinstance(payload, PAYLOADS.get(kind, UnknownPayload)):
+        raise TypeError(f"a {kind} event takes {PAYLOADS[kind].__name__}, not {type(payload)}")
+    return store.append_event(
+        session_id, kind, payload.model_dump(mode="json"), trial_number=trial_number
+    )
+
+
+def json_schema() -> dict[str, Any]:
+    """One JSON Schema holding every payload model under ``$defs``, and ``kinds`` mapping
+    each event kind to its model: the source of the sidebar's generated TypeScript types."""
+    models = sorted({*PAYLOADS.values()}, key=lambda m: m.__name__)
+    _, top = models_json_schema(
+        [(m, "serialization") for m in models], ref_template="#/$defs/{model}"
+    )
+    defs = top.get("$defs", {})
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "AssistantEvents",
+        "description": "Payloads of the assistant's events, by kind (assistant/events.py).",
+        "type": "object",
+        "properties": {
+            kind: {"$ref": f"#/$defs/{PAYLOADS[kind].__name__}"} for kind in sorted(PAYLOADS)
+        },
+        "required": sorted(PAYLOADS),
+        "additionalProperties": False,
+        "$defs": defs,
+    }
+

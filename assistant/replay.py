@@ -21,6 +21,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 from pydantic import BaseModel, Field
 
+from assistant import events
 from assistant.errors import AssistantError, ReplayDivergenceError, ReplayExhaustedError
 from assistant.llm.replay import ReplayClient
 from assistant.sampler import SUGGESTION_ATTR
@@ -210,12 +211,10 @@ class _RecordedFailure(AssistantError):
 
 def _recorded_review(store: Store, session_id: str, space: Any) -> Any:
     """In review mode a person's recorded decisions shaped the trials: apply them again."""
-    from assistant import events
-    from assistant.chat.review import SuggestionReview
-    from assistant.session import apply_review
+    from assistant.review import SuggestionReview, apply_review
 
     started = store.events(session_id, kinds=[events.SESSION_STARTED])
-    if not any(e.payload.get("review") for e in started):
+    if not any(getattr(events.payload_of(e), "review", False) for e in started):
         return None
     decisions = SuggestionReview(store, session_id, timeout_s=0)
     rejected: set[int] = set()
@@ -230,14 +229,12 @@ def _recorded_review(store: Store, session_id: str, space: Any) -> Any:
 def _owner_runs(store: Store, session_id: str, n_trials: int) -> list[tuple[int, int | None]]:
     """The runs of the session's owner as (finished trials when it started, its target),
     in order; the first starts at 0. Records older than the target field give ``None``."""
-    from assistant import events
-
     targets: dict[int, int | None] = {0: None}
     for event in store.events(session_id, kinds=[events.SESSION_STARTED]):
-        finished = int(event.payload.get("finished", 0))
-        if not event.payload.get("worker") and finished < n_trials:
-            target = event.payload.get("target")
-            targets[finished] = int(target) if target is not None else None
+        started = events.payload_of(event)
+        assert isinstance(started, events.SessionStarted)
+        if not started.worker and started.finished < n_trials:
+            targets[started.finished] = started.target
     return sorted(targets.items())
 
 
@@ -256,13 +253,13 @@ def _replay_tool_choice(session: TuningSession, client: ReplayClient) -> Diverge
     calls = session.store.llm_calls(session.id)
     if not calls or calls[0].purpose != "choose_tool":
         return None
-    from assistant.session import pick_tool
+    from assistant.create import choose_tool
 
     train, _test = session.load_data()
     try:
-        tool, _rationale, _reason = pick_tool(
+        tool = choose_tool(
             client, train, session.spec.metric, session.spec.direction, session.context.notes
-        )
+        ).tool
     except ReplayDivergenceError as exc:
         return Divergence(
             what=f"LLM call #{exc.index}: {exc.field}",

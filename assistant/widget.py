@@ -28,11 +28,9 @@ from __future__ import annotations
 import html
 import logging
 import threading
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from assistant import events
-from assistant.llm_health import LLMHealthState, fold_llm_health
+from assistant.fold import fold_events, initial_view
 from assistant.report import html_table
 from assistant.store import EventRecord, Store
 from assistant.timeline import describe_event, format_config, format_score
@@ -46,13 +44,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_STATUS_OF_EVENT = {
-    events.SESSION_CREATED: "created",
-    events.SESSION_STARTED: "running",
-    events.SESSION_FINISHED: "finished",
-    events.SESSION_STOPPED: "stopped",
-    events.SESSION_FAILED: "failed",
-}
 _ENDED = {"finished", "stopped", "failed"}
 _PLOT_WIDTH, _PLOT_HEIGHT, _PLOT_PAD = 360, 180, 28
 # The LLM's health is a banner, not a footnote: a dead LLM must be seen at a glance.
@@ -61,17 +52,6 @@ _BANNER_STYLE = {
     "degraded": "background:#fff4ce;border:1px solid #d9a400;padding:4px 8px;margin:2px 0",
     "unavailable": "background:#fde7e9;border:1px solid #c50f1f;padding:4px 8px;margin:2px 0",
 }
-
-
-@dataclass
-class _TrialRow:
-    number: int
-    status: str = "suggested"
-    value: float | None = None
-    source: str | None = None
-    config: dict[str, Any] = field(default_factory=dict)
-    duration_s: float | None = None
-    error: str | None = None
 
 
 class SessionWidget:
@@ -109,18 +89,10 @@ class SessionWidget:
             self.store, self.session_id = source.store, source.id
         record = self.store.get_session(self.session_id)
         self.name = record.name
-        self.metric = str(record.spec.get("metric") or "score")
-        self.direction = str(record.spec.get("direction") or "maximize")
-        self.n_planned: int | None = record.spec.get("n_trials")
-        self._session_status = record.status
-        self._last_id = 0
         self._lock = threading.Lock()
-        self._trials: dict[int, _TrialRow] = {}
-        self._latest_suggestion: EventRecord | None = None
+        self.view = initial_view(record)
+        """The session as its events tell it (:func:`assistant.fold.fold_events`)."""
         self._latest_event: EventRecord | None = None
-        self._final: dict[str, Any] | None = None
-        self._n_fallbacks = 0
-        self._health = LLMHealthState()
         self._following: threading.Event | None = None
         self._follower: threading.Thread | None = None
 
@@ -136,10 +108,10 @@ class SessionWidget:
     def refresh(self) -> int:
         """Apply the events written since the last refresh, redraw, and return how many."""
         with self._lock:
-            new = self.store.events(self.session_id, after_id=self._last_id)
-            for event in new:
-                self._apply(event)
-                self._last_id = event.id
+            new = self.store.events(self.session_id, after_id=self.view.last_event_id)
+            if new:
+                self.view = fold_events(new, self.view)
+                self._latest_event = new[-1]
             if new or not self.status.value:
                 self._render()
         if new:
@@ -163,7 +135,7 @@ class SessionWidget:
                 except Exception as exc:  # a store that went away: say so once and end
                     logger.warning("session %s view stopped following: %s", self.session_id, exc)
                     return
-                if not new and self._session_status in _ENDED:
+                if not new and self.view.state in _ENDED:
                     return
 
         self._following = stop
@@ -192,94 +164,51 @@ class SessionWidget:
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
 
-    # -- state ---------------------------------------------------------------------------
-    def _apply(self, event: EventRecord) -> None:
-        self._latest_event = event
-        p = event.payload
-        if event.kind in _STATUS_OF_EVENT:
-            self._session_status = _STATUS_OF_EVENT[event.kind]
-        if event.kind == events.FINAL_EVALUATION:
-            self._final = p
-        elif event.kind == events.FALLBACK:
-            self._n_fallbacks += 1
-        elif event.kind in events.LLM_HEALTH:
-            self._health = fold_llm_health([event], self._health)
-        if event.trial_number is None:
-            return
-        row = self._trials.setdefault(event.trial_number, _TrialRow(event.trial_number))
-        if event.kind == events.SUGGESTION:
-            row.source = p.get("source")
-            row.config = dict(p.get("config", {}))
-            self._latest_suggestion = event
-        elif event.kind == events.TRIAL_STARTED:
-            row.status = "running"
-            row.config = dict(p.get("config", row.config))
-        elif event.kind == events.TRIAL_FINISHED:
-            row.status = str(p.get("status", "?"))
-            row.value = p.get("value")
-            row.duration_s = p.get("duration_s")
-            row.error = p.get("error")
-        elif event.kind == events.TRIAL_ABANDONED:
-            row.status = "failed"
-            row.error = "abandoned: the process running it stopped"
-
-    def _best_so_far(self) -> list[tuple[int, float, float]]:
-        """(trial number, its value, best value up to it) for each complete trial."""
-        pick = max if self.direction == "maximize" else min
-        out: list[tuple[int, float, float]] = []
-        for number in sorted(self._trials):
-            row = self._trials[number]
-            if row.status == "complete" and row.value is not None:
-                best = pick(out[-1][2], row.value) if out else row.value
-                out.append((number, float(row.value), float(best)))
-        return out
-
     # -- drawing -------------------------------------------------------------------------
     def _render(self) -> None:
-        points = self._best_so_far()
+        points = self.view.best_so_far()
         self.status.value = self._status_html(points)
         self.plot.value = self._plot_svg(points)
         self.suggestion.value = self._suggestion_html()
         self.table.value = self._table_html()
 
     def _status_html(self, points: list[tuple[int, float, float]]) -> str:
-        counts = {"complete": 0, "failed": 0, "pruned": 0, "timeout": 0}
-        for row in self._trials.values():
-            if row.status in counts:
-                counts[row.status] += 1
+        view = self.view
+        counts = {"complete": 0, "failed": 0, "pruned": 0, "timeout": 0, "abandoned": 0}
+        counts.update({k: v for k, v in view.counts().items() if k in counts})
+        failed = counts["failed"] + counts["timeout"] + counts["abandoned"]
         finished = sum(counts.values())
         parts = [
             f"<b>{_e(self.name)}</b>",
-            _e(self._session_status),
+            _e(view.state),
             _e(
-                f"{finished}/{self.n_planned or '?'} trials finished "
-                f"({counts['complete']} complete, {counts['failed'] + counts['timeout']} failed, "
-                f"{counts['pruned']} pruned)"
+                f"{finished}/{view.n_trials or '?'} trials finished "
+                f"({counts['complete']} complete, {failed} failed, {counts['pruned']} pruned)"
             ),
         ]
         if points:
             best = points[-1][2]
             trial = next(number for number, value, _best in points if value == best)
-            parts.append(_e(f"best {self.metric} {format_score(best)} (trial {trial})"))
-        if self._n_fallbacks:
-            parts.append(_e(f"{self._n_fallbacks} fallback(s)"))
-        if self._final:
-            f = self._final
+            parts.append(_e(f"best {self.view.metric} {format_score(best)} (trial {trial})"))
+        if view.n_fallbacks:
+            parts.append(_e(f"{view.n_fallbacks} fallback(s)"))
+        if view.final:
+            f = view.final
             parts.append(
                 _e(
-                    f"held-out {f.get('metric', self.metric)} {format_score(f.get('test_score'))}"
-                    f" [{format_score(f.get('ci_low'))}, {format_score(f.get('ci_high'))}]"
+                    f"held-out {f.metric} {format_score(f.test_score)}"
+                    f" [{format_score(f.ci_low)}, {format_score(f.ci_high)}]"
                 )
             )
         latest = (
-            f"<br><small>{_e(describe_event(self._latest_event, self.metric))}</small>"
+            f"<br><small>{_e(describe_event(self._latest_event, self.view.metric))}</small>"
             if self._latest_event is not None
             else ""
         )
-        banner = self._health.banner()
+        banner = view.health.banner()
         warning = (
-            f'<div class="automl-llm-banner automl-llm-{self._health.state}" '
-            f'style="{_BANNER_STYLE[self._health.state]}">{_e(banner)}</div>'
+            f'<div class="automl-llm-banner automl-llm-{view.health.state}" '
+            f'style="{_BANNER_STYLE[view.health.state]}">{_e(banner)}</div>'
             if banner
             else ""
         )
@@ -289,7 +218,7 @@ class SessionWidget:
         w, h, pad = _PLOT_WIDTH, _PLOT_HEIGHT, _PLOT_PAD
         head = (
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-            f'viewBox="0 0 {w} {h}" role="img" aria-label="best {_e(self.metric)} so far">'
+            f'viewBox="0 0 {w} {h}" role="img" aria-label="best {_e(self.view.metric)} so far">'
             f'<rect x="0" y="0" width="{w}" height="{h}" fill="#fafafa" stroke="#ddd"/>'
         )
         if not points:
@@ -318,7 +247,7 @@ class SessionWidget:
         )
         labels = (
             f'<text x="4" y="{pad - 8}" font-size="11" fill="#444">'
-            f"best {_e(self.metric)} so far</text>"
+            f"best {_e(self.view.metric)} so far</text>"
             f'<text x="{w - 4}" y="{pad - 8}" font-size="11" fill="#444" text-anchor="end">'
             f"{_e(format_score(y_hi))}</text>"
             f'<text x="{w - 4}" y="{h - 8}" font-size="11" fill="#444" text-anchor="end">'
@@ -333,20 +262,20 @@ class SessionWidget:
         )
 
     def _suggestion_html(self) -> str:
-        event = self._latest_suggestion
-        if event is None:
+        latest = self.view.latest_suggestions(1)
+        if not latest or latest[0].suggestion is None:
             return "<i>No suggestion yet.</i>"
-        s = event.payload
+        number, s = latest[0].number, latest[0].suggestion
         lines = [
-            f"<b>Latest suggestion: trial {_e(event.trial_number)}</b> ({_e(s.get('source'))})",
-            _e(format_config(s.get("config", {}))),
+            f"<b>Latest suggestion: trial {_e(number)}</b> ({_e(s.source)})",
+            _e(format_config(s.config)),
         ]
-        if s.get("rationale"):
-            lines.append(f"<i>{_e(s['rationale'])}</i>")
-        if s.get("predicted") is not None:
-            lines.append(_e(f"predicted {self.metric} {format_score(s['predicted'])}"))
-        if s.get("fallback"):
-            lines.append(_e(f"fallback: {s['fallback']}"))
+        if s.rationale:
+            lines.append(f"<i>{_e(s.rationale)}</i>")
+        if s.predicted is not None:
+            lines.append(_e(f"predicted {self.view.metric} {format_score(s.predicted)}"))
+        if s.fallback:
+            lines.append(_e(f"fallback: {s.fallback}"))
         return '<div style="padding-left:1em">' + "<br>".join(lines) + "</div>"
 
     def _table_html(self) -> str:
@@ -360,10 +289,11 @@ class SessionWidget:
                 f"{r.duration_s:.2f}" if r.duration_s is not None else None,
                 r.error,
             )
-            for r in sorted(self._trials.values(), key=lambda r: r.number)
+            for r in self.view.rows()
         ]
         table = html_table(
-            ["Trial", "Status", self.metric, "Source", "Parameters", "Duration (s)", "Note"], rows
+            ["Trial", "Status", self.view.metric, "Source", "Parameters", "Duration (s)", "Note"],
+            rows,
         )
         return f'<div style="max-height:320px;overflow:auto">{table}</div>'
 

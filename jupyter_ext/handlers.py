@@ -174,30 +174,10 @@ def _session_summary(record: Any) -> dict[str, Any]:
 
 
 def _trials(store: Store, record: Any) -> list[dict[str, Any]]:
-    """The session's trials from the event stream (the same source as the live view)."""
-    from assistant import events
+    """The session's trials from the event stream (the same fold as every face)."""
+    from assistant.fold import fold_trials
 
-    rows: dict[int, dict[str, Any]] = {}
-    for event in store.events(record.id):
-        number = event.trial_number
-        if number is None:
-            continue
-        row = rows.setdefault(number, {"number": number, "status": "suggested", "config": {}})
-        payload = event.payload
-        if event.kind == events.SUGGESTION:
-            row["suggestion"] = payload
-            row["config"] = payload.get("config") or row["config"]
-        elif event.kind == events.TRIAL_STARTED:
-            row["status"] = "running"
-            row["config"] = payload.get("config") or row["config"]
-        elif event.kind == events.TRIAL_FINISHED:
-            row["status"] = payload.get("status", "finished")
-            row["value"] = payload.get("value")
-            row["duration_s"] = payload.get("duration_s")
-            row["error"] = payload.get("error")
-        elif event.kind == events.TRIAL_ABANDONED:
-            row["status"] = "abandoned"
-    return [rows[n] for n in sorted(rows)]
+    return [row.model_dump(mode="json") for row in fold_trials(store.events(record.id))]
 
 
 def _inside_allowed_dirs(url: str, allowed: list[Path]) -> bool:

@@ -16,9 +16,11 @@ import time
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import optuna
+
+from assistant.records import TrialStatus as Status
 
 from .base import ReportFn, Tool
 from .data import Dataset
@@ -26,7 +28,6 @@ from .metrics import Metric
 
 logger = logging.getLogger(__name__)
 
-Status = Literal["complete", "failed", "pruned", "timeout"]
 _TRACEBACK_CHARS = 4000
 
 

@@ -53,12 +53,12 @@ from types import TracebackType
 from typing import Any, Literal
 
 import optuna
-from pydantic import BaseModel, Field
 
 from assistant.errors import ToolError
+from assistant.records import TrialOutcome, TrialStatus
 from assistant.space import CategoricalParam, FloatParam, SearchSpace
 
-from ._execute import ExecResult, Status, TrialTimeout, execute
+from ._execute import ExecResult, TrialTimeout, execute
 from .base import Tool
 from .data import Dataset
 from .metrics import Metric, resolve_metric
@@ -70,31 +70,6 @@ Isolation = Literal["process", "inline"]
 _STOP_GRACE_S = 2.0
 _WORKER_MODULE = "assistant.tools._worker"
 _live_workers: weakref.WeakSet[_Worker] = weakref.WeakSet()
-
-
-class TrialOutcome(BaseModel):
-    """How one trial ended.
-
-    ``value`` is the score for a complete trial and the last reported value for a pruned
-    one; ``error`` says why a trial failed or timed out and ``traceback`` holds the tail of
-    the worker's traceback for exceptions. ``device`` is where the model trained (``"cpu"``,
-    ``"cuda:0"``), or ``None`` when the worker died before saying.
-    """
-
-    status: Status
-    value: float | None = None
-    error: str | None = None
-    traceback: str | None = None
-    duration_s: float = 0.0
-    intermediate_values: list[tuple[int, float]] = Field(default_factory=list)
-    device: str | None = None
-    config: dict[str, Any] = Field(default_factory=dict)
-    seed: int = 0
-
-    @property
-    def ok(self) -> bool:
-        """True for a complete trial."""
-        return self.status == "complete"
 
 
 class TrialRunner:
@@ -325,7 +300,7 @@ class TrialRunner:
         deadline = None if self.timeout_s is None else start + self.timeout_s
         reported: list[tuple[int, float]] = []
 
-        def ended(status: Status, error: str) -> ExecResult:
+        def ended(status: TrialStatus, error: str) -> ExecResult:
             worker.kill()
             slot.worker = None
             return ExecResult(

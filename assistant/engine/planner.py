@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,12 +25,10 @@ from assistant.engine.history import Observation, completed
 from assistant.engine.surrogate import GPSurrogate, expected_improvement
 from assistant.engine.trust import llm_weight
 from assistant.errors import LLMError
+from assistant.records import Mode, Suggestion
 from assistant.space import SearchSpace, format_number
 
 logger = logging.getLogger(__name__)
-
-Mode = Literal["off", "warmstart", "full"]
-Source = Literal["default", "warmstart", "llm", "statistical", "quasi_random", "user"]
 
 
 class EngineOptions(BaseModel):
@@ -61,29 +59,6 @@ class EngineOptions(BaseModel):
     temperature: float = Field(0.7, ge=0.0)
     llm_prior_weight: float = Field(0.25, ge=0.0, le=1.0)
     max_gp_points: int = Field(100, ge=8)
-
-
-class Suggestion(BaseModel):
-    """A configuration the engine wants tried, with everything needed to explain it.
-
-    Predictions are in the metric's own units. ``fallback`` says why the LLM was not used
-    when it should have been.
-    """
-
-    config: dict[str, Any]
-    source: Source
-    initial: bool = False
-    rationale: str = ""
-    predicted: float | None = None
-    llm_pred: float | None = None
-    llm_std: float | None = None
-    stat_pred: float | None = None
-    stat_std: float | None = None
-    acquisition: float | None = None
-    target: float | None = None
-    llm_weight: float | None = None
-    fallback: str | None = None
-    rejected: list[str] = Field(default_factory=list)
 
 
 class Planner:

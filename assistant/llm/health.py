@@ -31,32 +31,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Literal
-
-from pydantic import BaseModel
+from typing import Any
 
 from assistant.errors import LLMUnavailableError
+from assistant.records import HealthChange, HealthState
 
 logger = logging.getLogger(__name__)
-
-HealthState = Literal["ok", "degraded", "unavailable"]
-
-
-class HealthChange(BaseModel):
-    """One transition of the LLM's health, as listeners (and the session's events) get it.
-
-    ``retry_in_s`` is set when the LLM became unavailable: the seconds until the next probe,
-    or ``None`` when it will not be tried again (``permanent``). ``restarted``: the change
-    is a managed server's restart.
-    """
-
-    state: HealthState
-    previous: HealthState
-    reason: str
-    retry_in_s: float | None = None
-    permanent: bool = False
-    restarted: bool = False
-
 
 Listener = Callable[[HealthChange], None]
 

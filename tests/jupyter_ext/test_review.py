@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from assistant.chat.review import SuggestionReview
+from assistant.review import SuggestionReview
 from assistant.store import Store
 
 

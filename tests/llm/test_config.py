@@ -115,6 +115,7 @@ def test_a_recorded_config_comes_back_with_every_setting(monkeypatch):
 def test_a_resumed_session_talks_to_the_llm_with_the_recorded_settings(tmp_path):
     from sklearn.datasets import load_iris
 
+    from assistant.run import llm_client_for
     from assistant.session import TuningSession
     from assistant.store import Store
     from assistant.tools import Dataset
@@ -124,5 +125,5 @@ def test_a_resumed_session_talks_to_the_llm_with_the_recorded_settings(tmp_path)
     data = Dataset.from_arrays(*load_iris(return_X_y=True), name="iris")
     created = TuningSession.create(data, tool="knn", store=store, llm=config, n_trials=2)
     reopened = TuningSession.open(created.id, store)
-    client = reopened._llm(None)
+    client = llm_client_for(reopened)
     assert client.inner.config == config and client.health.threshold == 2

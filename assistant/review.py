@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -29,10 +30,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from assistant import events
+from assistant.records import Suggestion
+from assistant.space import SearchSpace
 from assistant.store import Store
 
+logger = logging.getLogger(__name__)
+
 Action = Literal["accept", "reject", "edit", "stop", "timeout"]
-REVIEW_ACTIONS = ("accept", "reject", "edit")
 
 
 class ReviewDecision(BaseModel):
@@ -87,7 +91,9 @@ class SuggestionReview:
                 self.session_id, after_id=self._after_id, kinds=[events.USER_ACTION]
             ):
                 self._after_id = event.id
-                decision = _decision(event.id, event.payload, trial, proposed)
+                action = events.payload_of(event)
+                assert isinstance(action, events.UserAction)
+                decision = _decision(event.id, action, trial, proposed)
                 if decision is not None:
                     return decision
             if self.cancel.is_set():
@@ -98,14 +104,48 @@ class SuggestionReview:
 
 
 def _decision(
-    event_id: int, payload: Mapping[str, Any], trial: int, proposed: dict[str, Any]
+    event_id: int, action: events.UserAction, trial: int, proposed: dict[str, Any]
 ) -> ReviewDecision | None:
-    action = payload.get("action")
-    if action == "stop":
+    if action.action == "stop":
         return ReviewDecision(action="stop", trial=trial, config=proposed, event_id=event_id)
-    if action not in REVIEW_ACTIONS or payload.get("trial") != trial:
+    if action.trial != trial:
         return None
     config = dict(proposed)
-    if action == "edit":
-        config.update(payload.get("config") or {})
-    return ReviewDecision(action=action, trial=trial, config=config, event_id=event_id)
+    if action.action == "edit":
+        config.update(action.config or {})
+    return ReviewDecision(action=action.action, trial=trial, config=config, event_id=event_id)
+
+
+def apply_review(
+    decision: Any, suggestion: Suggestion, space: SearchSpace, rejected: set[int]
+) -> Suggestion | None:
+    """Carry out a person's decision on a suggestion: ``None`` to run it as suggested, a
+    replacement for an edit. A rejected (or stopped) trial is added to ``rejected`` and fails
+    without running; so does an edit that does not fit the space."""
+    if decision.action in ("reject", "stop"):
+        rejected.add(decision.trial)
+        return None
+    if decision.action != "edit":
+        return None
+    report = space.validate_config(decision.config)
+    if report.config is None or report.severe:
+        logger.warning(
+            "trial %d: the edited configuration is invalid: %s",
+            decision.trial,
+            [i.message for i in report.issues],
+        )
+        rejected.add(decision.trial)
+        return None
+    return suggestion.model_copy(
+        update={
+            "config": report.config,
+            "source": "user",
+            "rationale": "edited by the user",
+            "predicted": None,
+            "llm_pred": None,
+            "llm_std": None,
+            "stat_pred": None,
+            "stat_std": None,
+            "acquisition": None,
+        }
+    )

@@ -1,0 +1,436 @@
+"""One run of a session: from start (or resume) to finished, stopped or failed.
+
+A :class:`Run` owns everything that lives only while trials run: the sampler and its LLM
+client, the review hook, the trials a person rejected, the trial the engine is planning for
+(the LLM's health events name it), and the objective Optuna calls. ``TuningSession.run``
+creates one per call, so no state of an earlier run leaks into the next.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+import warnings
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from assistant import events
+from assistant.engine.planner import EngineOptions
+from assistant.errors import AssistantError, LLMError, TrialsFailedError
+from assistant.llm.health import CircuitBreaker
+from assistant.records import HealthChange, SessionResult, SessionSpec, Suggestion
+from assistant.review import SuggestionReview, apply_review
+from assistant.sampler import LLAMBOSampler
+
+if TYPE_CHECKING:
+    from assistant.context import ProblemContext
+    from assistant.session import TuningSession
+    from assistant.tools import TrialRunner
+
+logger = logging.getLogger(__name__)
+
+Callback = Callable[[optuna.Study, FrozenTrial], None]
+
+
+def build_sampler(
+    spec: SessionSpec,
+    context: ProblemContext,
+    client: Any,
+    on_suggestion: Callable[[FrozenTrial, Suggestion], Suggestion | None] | None = None,
+    worker_id: str | None = None,
+    budget: int | None = None,
+) -> LLAMBOSampler:
+    """The sampler of a session with ``spec``: its tool's space and defaults, its seed, mode
+    and options, talking to ``client`` (a recording, replay or plain LLM client, or
+    ``None``). Runs and replay both build theirs here.
+
+    A joining worker (``worker_id``) gets its own seed and leaves the library defaults to
+    the session's owner, so workers starting together do not suggest the same
+    configurations. ``budget`` is the run's target number of trials.
+    """
+    from assistant.tools import get_tool
+
+    tool = get_tool(spec.tool)
+    seed = spec.seed
+    if worker_id is not None:
+        seed = int.from_bytes(hashlib.sha256(f"{seed}:{worker_id}".encode()).digest()[:4])
+    return LLAMBOSampler(
+        client,
+        context,
+        search_space=tool.search_space(spec.task),
+        default_config=None if worker_id else tool.default_config(spec.task),
+        seed=seed,
+        mode=spec.mode,
+        options=EngineOptions.model_validate(spec.options),
+        on_suggestion=on_suggestion,
+        budget=budget,
+    )
+
+
+def llm_client_for(session: TuningSession, client: Any = None) -> Any:
+    """The recording client a run of ``session`` talks to: ``client`` if given (a replay
+    client is used as it is), else one made from the session's LLM settings. An LLM that
+    cannot be set up leaves the run statistical, and says so (an unavailable client)."""
+    from assistant.llm import RecordingClient, make_client
+    from assistant.llm.config import LLMConfig, resolve_llm_config
+    from assistant.llm.replay import ReplayClient
+
+    if isinstance(client, ReplayClient):
+        return client
+    if client is None:
+        # Resume and workers get exactly the recorded settings (the key from the
+        # environment); the process that created the session has them, key included.
+        spec = session.spec
+        config = session.llm_config or (
+            LLMConfig.from_public_dict(spec.llm) if spec.llm else resolve_llm_config()
+        )
+        try:
+            client = make_client(config)
+        except LLMError as exc:  # the session goes on statistically, and says so
+            from assistant.llm.health import UnavailableClient
+
+            logger.warning("the LLM could not be set up: %s", exc)
+            client = UnavailableClient(f"{type(exc).__name__}: {exc}", config.model or "")
+    return RecordingClient(client, session.store, session.id)
+
+
+class _TrialFailed(AssistantError):
+    """A trial failed cleanly (its reason is on the trial); the session goes on."""
+
+
+class Run:
+    """One call of ``TuningSession.run``; :meth:`execute` does it. The arguments are
+    those of :meth:`~assistant.session.TuningSession.run`."""
+
+    def __init__(
+        self,
+        session: TuningSession,
+        n_trials: int | None = None,
+        *,
+        n_jobs: int = 1,
+        llm_client: Any = None,
+        callbacks: Iterable[Callback] = (),
+        worker: bool = False,
+        timeout: float | None = None,
+        review: bool = False,
+        review_timeout_s: float | None = None,
+    ) -> None:
+        self.session = session
+        self.spec = session.spec
+        self.target = n_trials or self.spec.n_trials
+        self.n_jobs = n_jobs
+        self.llm_client = llm_client
+        self.callbacks = list(callbacks)
+        self.worker = worker
+        self.timeout = timeout
+        self.review = review
+        self.review_timeout_s = review_timeout_s
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.llm_state = "off" if self.spec.mode == "off" else "ok"
+        """The LLM's health during the run: ``ok``, ``degraded``, ``unavailable`` or ``off``."""
+        self.next_trial = 0  # the trial the engine is planning for: health events name it
+        self.rejected: set[int] = set()
+        self._last_action_id = 0
+        self._reviewer: SuggestionReview | None = None
+        self._space: Any = None
+
+    # -- the run ---------------------------------------------------------------------------
+    def execute(self) -> SessionResult:
+        """Run trials until the target, a stop or a failure; then finish the session."""
+        from assistant.tools.runner import TrialRunner
+
+        session, store = self.session, self.session.store
+        study = session.study
+        remaining = self._begin(study)
+        tool, train = self._tool_and_data()
+        client = llm_client_for(session, self.llm_client) if self.spec.mode != "off" else None
+        self.next_trial = len(study.get_trials(deepcopy=False))
+        unwatch = self._watch_health(client)
+        sampler = build_sampler(
+            self.spec,
+            session.context,
+            client,
+            on_suggestion=self._on_suggestion,
+            worker_id=self.worker_id if self.worker else None,
+            budget=self.target,
+        )
+        study.sampler = sampler
+        try:
+            with TrialRunner(
+                tool,
+                train,
+                self.spec.metric,
+                n_folds=self.spec.n_folds,
+                timeout_s=self.spec.trial_timeout_s,
+                isolation=self.spec.isolation,
+                max_workers=self.n_jobs,
+            ) as runner:
+                if remaining > 0:
+                    study.optimize(
+                        lambda trial: self._objective(runner, trial),
+                        n_trials=remaining,
+                        timeout=self.timeout,
+                        n_jobs=self.n_jobs,
+                        catch=(_TrialFailed,),
+                        callbacks=[self._stop_check, *self.callbacks],
+                    )
+        except BaseException as exc:
+            sampler.close()
+            unwatch()
+            if not self.worker:
+                store.update_session(session.id, status="failed")
+            events.emit(store, session.id, events.SessionFailed(error=repr(exc)[:2000]))
+            raise
+        sampler.close()
+        unwatch()
+        return self._finish(study)
+
+    def _begin(self, study: optuna.Study) -> int:
+        """Record the start (after marking dead processes' trials); the trials still to run."""
+        session = self.session
+        if not self.worker:
+            abandon_orphans(session, study)
+        finished = _count(study, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+        remaining = max(0, self.target - finished)
+        session.stop_flag.clear()
+        self._last_action_id = _latest_action_id(session)
+        if self.review:
+            self._reviewer = SuggestionReview(
+                session.store,
+                session.id,
+                timeout_s=self.review_timeout_s,
+                cancel=session.stop_flag,
+                after_id=self._last_action_id,
+            )
+        if not self.worker:
+            session.store.update_session(session.id, status="running")
+        started = events.SessionStarted(
+            resumed=finished > 0,
+            finished=finished,
+            remaining=remaining,
+            n_jobs=self.n_jobs,
+            worker=self.worker,
+            worker_id=self.worker_id,
+            review=self.review,
+            target=self.target,
+        )
+        events.emit(session.store, session.id, started)
+        return remaining
+
+    def _tool_and_data(self) -> tuple[Any, Any]:
+        from assistant.tools import get_tool
+
+        tool = get_tool(self.spec.tool)
+        train, _test = self.session.load_data()
+        self._space = tool.search_space(self.spec.task)
+        return tool, train
+
+    def _objective(self, runner: TrialRunner, trial: optuna.Trial) -> float:
+        from assistant.tools.runner import suggest_config
+
+        store, sid = self.session.store, self.session.id
+        config = suggest_config(trial, self._space)
+        if trial.number in self.rejected:
+            trial.set_user_attr("failure_reason", "rejected by the user")
+            rejected = events.TrialFinished(
+                status="rejected", config=config, error="rejected by the user"
+            )
+            events.emit(store, sid, rejected, trial_number=trial.number)
+            raise _TrialFailed("rejected by the user")
+        started = events.TrialStarted(config=config, worker_id=self.worker_id)
+        events.emit(store, sid, started, trial_number=trial.number)
+        outcome = runner.run(config, seed=self.spec.seed, trial=trial)
+        finished = events.TrialFinished.model_validate(outcome.model_dump())
+        events.emit(store, sid, finished, trial_number=trial.number)
+        if outcome.status == "pruned":
+            raise optuna.TrialPruned(f"pruned at step {len(outcome.intermediate_values)}")
+        if outcome.status != "complete" or outcome.value is None:
+            trial.set_user_attr("failure_reason", outcome.error or outcome.status)
+            raise _TrialFailed(outcome.error or outcome.status)
+        return float(outcome.value)
+
+    def _stop_check(self, study: optuna.Study, _trial: FrozenTrial) -> None:
+        # Other workers (processes or machines) count too: stop once the session's trials,
+        # finished or in flight, reach its target.
+        done = _count(study, TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+        running = _count(study, TrialState.RUNNING) - 1
+        if self._stop_requested() or done + max(running, 0) >= self.target:
+            study.stop()
+
+    def _stop_requested(self) -> bool:
+        session = self.session
+        if session.stop_flag.is_set():
+            return True
+        for event in session.store.events(
+            session.id, after_id=self._last_action_id, kinds=[events.USER_ACTION]
+        ):
+            self._last_action_id = event.id
+            action = events.payload_of(event)
+            if isinstance(action, events.UserAction) and action.action == "stop":
+                session.stop_flag.set()
+        return session.stop_flag.is_set()
+
+    def _finish(self, study: optuna.Study) -> SessionResult:
+        session = self.session
+        stopped = session.stop_flag.is_set()
+        result = session.summarize(study, "stopped" if stopped else "finished")
+        if self.worker:
+            return result
+        if result.n_complete == 0 and not stopped:
+            raise self._failed_without_results(study, result)
+        if result.best_config is not None and not stopped:
+            result = result.model_copy(update={"final": session.evaluate_best(study)})
+        session.store.update_session(
+            session.id, status=result.status, result=result.model_dump(mode="json")
+        )
+        events.emit(
+            session.store,
+            session.id,
+            events.SessionEnded.model_validate(result.model_dump()),
+            kind=events.SESSION_STOPPED if stopped else events.SESSION_FINISHED,
+        )
+        return result
+
+    # -- the engine's hooks ----------------------------------------------------------------
+    def _watch_health(self, client: Any) -> Callable[[], None]:
+        """Record the LLM's health changes as events while the run lasts; the unsubscriber."""
+        health = getattr(client, "health", None)
+        if not isinstance(health, CircuitBreaker):
+            self.llm_state = "off" if client is None else "ok"
+            return lambda: None
+        store, sid = self.session.store, self.session.id
+
+        def record(change: HealthChange) -> None:
+            self.llm_state = change.state
+            events.emit(
+                store,
+                sid,
+                events.LLMHealthChanged.model_validate(change.model_dump()),
+                kind=events.HEALTH_EVENT[change.state],
+                trial_number=self.next_trial,
+            )
+
+        self.llm_state = health.state
+        if health.state != "ok":  # it failed before this run could listen
+            record(
+                HealthChange(
+                    state=health.state,
+                    previous="ok",
+                    reason=health.reason,
+                    permanent=health.state == "unavailable" and health.admits_never,
+                )
+            )
+        return health.subscribe(record)
+
+    def _on_suggestion(self, trial: FrozenTrial, suggestion: Suggestion) -> Suggestion | None:
+        store, sid = self.session.store, self.session.id
+        self.next_trial = max(self.next_trial, trial.number + 1)
+        made = events.SuggestionMade.model_validate(suggestion.model_dump())
+        events.emit(store, sid, made, trial_number=trial.number)
+        if suggestion.fallback:
+            fallback = events.Fallback(reason=suggestion.fallback, source=suggestion.source)
+            events.emit(store, sid, fallback, trial_number=trial.number)
+        if self._reviewer is None:
+            return None
+        decision = self._reviewer(trial.number, made.model_dump(mode="json"))
+        return apply_review(decision, suggestion, self._space, self.rejected)
+
+    def _failed_without_results(
+        self, study: optuna.Study, result: SessionResult
+    ) -> TrialsFailedError:
+        """Record the session as failed because no trial completed, and say why."""
+        session = self.session
+        reasons: list[str] = []
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+            reason = str(trial.user_attrs.get("failure_reason") or "no reason recorded")
+            if reason not in reasons:
+                reasons.append(reason)
+        message = _no_result_message(result, self.timeout)
+        if reasons:
+            shown = "; ".join(f"({i}) {r[:300]}" for i, r in enumerate(reasons[:3], 1))
+            message += f"; first distinct reasons: {shown}"
+        message += f". Session {session.id} is recorded as failed"
+        failed = result.model_copy(update={"status": "failed", "error": message})
+        session.store.update_session(
+            session.id, status="failed", result=failed.model_dump(mode="json")
+        )
+        events.emit(session.store, session.id, events.SessionFailed(error=message))
+        return TrialsFailedError(
+            message, session_id=session.id, n_failed=result.n_failed, reasons=reasons[:3]
+        )
+
+
+def _no_result_message(result: SessionResult, timeout: float | None) -> str:
+    finished = result.n_failed + result.n_pruned
+    if finished == 0:
+        message = "no trial finished"
+        if timeout is not None:
+            message += f" within the timeout of {timeout:g} s"
+        return message
+    if result.n_failed == finished:
+        return f"all {result.n_failed} trials failed"
+    return f"no trial completed ({result.n_failed} failed, {result.n_pruned} pruned)"
+
+
+def abandon_orphans(session: TuningSession, study: optuna.Study) -> None:
+    """Mark failed the trials whose process died, so they are never counted twice.
+
+    A trial started on this machine by a process that no longer exists is an orphan at
+    once; any other running trial is an orphan when its heartbeat has been silent for the
+    store's grace period (its machine may be gone). Trials of live workers stay.
+    """
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    if not running:
+        return
+    owners: dict[int | None, str] = {}
+    for event in session.store.events(session.id, kinds=[events.TRIAL_STARTED]):
+        started = events.payload_of(event)
+        assert isinstance(started, events.TrialStarted)
+        owners[event.trial_number] = started.worker_id or ""
+    for trial in running:
+        if _process_gone(owners.get(trial.number, "")):
+            try:
+                study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                continue
+            _record_abandoned(session, trial, "its process stopped")
+    still = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+        if trial.number in still:
+            _record_abandoned(session, trial, "no heartbeat for the grace period")
+
+
+def _record_abandoned(session: TuningSession, trial: FrozenTrial, reason: str) -> None:
+    abandoned = events.TrialAbandoned(params=dict(trial.params), reason=reason)
+    events.emit(session.store, session.id, abandoned, trial_number=trial.number)
+
+
+def _latest_action_id(session: TuningSession) -> int:
+    existing = session.store.events(session.id, kinds=[events.USER_ACTION])
+    return existing[-1].id if existing else 0
+
+
+def _count(study: optuna.Study, *states: TrialState) -> int:
+    return len(study.get_trials(deepcopy=False, states=states))
+
+
+def _process_gone(worker_id: str) -> bool:
+    """True when ``worker_id`` ("host:pid") names a process of this machine that has ended."""
+    host, _, pid = worker_id.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
