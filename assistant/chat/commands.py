@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from assistant import events
 from assistant._deprecation import deprecated_alias
 from assistant.errors import AssistantError
+from assistant.records import Suggestion
 from assistant.store import Store
 from assistant.timeline import format_config, format_score
 
@@ -236,44 +237,39 @@ class ChatController:
         return self._about(session.id, text, view="live")
 
     def _status(self, positional: list[str], _options: dict[str, str]) -> ChatReply:
+        from assistant.fold import session_view
+
         sid = self._session_id(positional)
         record = self.store.get_session(sid)
-        finished = self.store.events(sid, kinds=[events.TRIAL_FINISHED])
-        complete = [e for e in finished if e.payload.get("status") == "complete"]
-        best = _best_event(complete, record.spec.get("direction", "maximize"))
-        metric = record.spec.get("metric", "score")
+        view = session_view(self.store, sid)
+        counts = view.counts()
+        finished = sum(n for status, n in counts.items() if status not in _UNFINISHED)
         text = (
-            f"Session {sid} ({record.name}): {record.status}, {len(finished)} of "
-            f"{record.spec.get('n_trials', '?')} trials finished, {len(complete)} complete"
+            f"Session {sid} ({record.name}): {record.status}, {finished} of "
+            f"{view.n_trials or '?'} trials finished, {counts.get('complete', 0)} complete"
         )
+        best = view.best()
         if best is not None:
-            text += f"; best {metric} {format_score(best.payload.get('value'))} (trial "
-            text += f"{best.trial_number})"
+            text += f"; best {view.metric} {format_score(best.value)} (trial {best.number})"
         return self._about(sid, text + ".", view="live")
 
     def _best(self, positional: list[str], _options: dict[str, str]) -> ChatReply:
+        from assistant.fold import session_view
+
         sid = self._session_id(positional)
-        record = self.store.get_session(sid)
-        complete = [
-            e
-            for e in self.store.events(sid, kinds=[events.TRIAL_FINISHED])
-            if e.payload.get("status") == "complete"
-        ]
-        best = _best_event(complete, record.spec.get("direction", "maximize"))
+        view = session_view(self.store, sid)
+        best = view.best()
         if best is None:
             return self._about(sid, f"Session {sid} has no complete trial yet.")
-        metric = record.spec.get("metric", "score")
-        config = best.payload.get("config") or {}
+        metric, score = view.metric, format_score(best.value)
         text = (
-            f"Best so far: trial {best.trial_number}, {metric} "
-            f"{format_score(best.payload.get('value'))} with {format_config(config)}."
+            f"Best so far: trial {best.number}, {metric} {score} with {format_config(best.config)}."
         )
         code = (
             "from assistant.tools import get_tool\n"
-            f"# session {sid}, trial {best.trial_number}: {metric} "
-            f"{format_score(best.payload.get('value'))}\n"
-            f"best_config = {config!r}\n"
-            f"tool = get_tool({record.spec.get('tool', 'auto')!r})"
+            f"# session {sid}, trial {best.number}: {metric} {score}\n"
+            f"best_config = {best.config!r}\n"
+            f"tool = get_tool({view.tool or 'auto'!r})"
         )
         return self._about(sid, text, code=code)
 
@@ -315,21 +311,19 @@ class ChatController:
                 f"/{action} takes no parameters ({', '.join(sorted(config))}); use /edit"
             )
         sid = self._session_id([given] if given else [])
-        kinds = [events.SUGGESTION, events.TRIAL_STARTED, events.TRIAL_FINISHED]
-        seen = {e.kind for e in self.store.events(sid, kinds=kinds) if e.trial_number == number}
-        if events.SUGGESTION not in seen:
+        from assistant.fold import session_view
+
+        row = session_view(self.store, sid).trials.get(number)
+        if row is None or row.suggestion is None:
             raise AssistantError(f"no suggestion for trial {number} of {sid} yet")
-        decided = [
-            e
-            for e in self.store.events(sid, kinds=[events.USER_ACTION])
-            if e.payload.get("trial") == number
-        ]
-        if decided or seen & {events.TRIAL_STARTED, events.TRIAL_FINISHED}:
+        if row.decision is not None or row.status != "suggested":
             raise AssistantError(f"trial {number} of {sid} is already decided")
-        payload: dict[str, Any] = {"action": action, "trial": number}
-        if action == "edit":
-            payload["config"] = config
-        self.store.append_event(sid, events.USER_ACTION, payload)
+        decision = events.UserAction(
+            action=action,  # type: ignore[arg-type]
+            trial=number,
+            config=config if action == "edit" else None,
+        )
+        events.emit(self.store, sid, decision)
         done = {
             "accept": f"Accepted trial {number}: it runs as suggested.",
             "reject": f"Rejected trial {number}: it will not run.",
@@ -345,12 +339,12 @@ class ChatController:
         sid = self._session_id(
             positional[1:] or ([options["session"]] if "session" in options else [])
         )
-        found = [
-            e for e in self.store.events(sid, kinds=[events.SUGGESTION]) if e.trial_number == number
-        ]
-        if not found:
+        from assistant.fold import session_view
+
+        row = session_view(self.store, sid).trials.get(number)
+        if row is None or row.suggestion is None:
             raise AssistantError(f"no suggestion recorded for trial {number} of {sid}")
-        return self._about(sid, explain_suggestion(number, found[-1].payload))
+        return self._about(sid, explain_suggestion(number, row.suggestion))
 
     def _replay(self, positional: list[str], _options: dict[str, str]) -> ChatReply:
         from assistant.replay import replay_session
@@ -412,26 +406,22 @@ class ChatController:
         return resolve_llm_config(self.llm_base_url or None, self.llm_model or None)
 
 
-def explain_suggestion(number: int, payload: Mapping[str, Any]) -> str:
-    """A suggestion event in words: config, prediction ± uncertainty, source, rationale."""
-    lines = [f"Trial {number} was suggested by {payload.get('source', '?')}:"]
-    lines.append(f"config: {format_config(payload.get('config') or {})}")
-    if payload.get("predicted") is not None:
-        spread = payload.get("stat_std") or payload.get("llm_std")
+def explain_suggestion(number: int, suggestion: Suggestion) -> str:
+    """A suggestion in words: config, prediction ± uncertainty, source, rationale."""
+    lines = [f"Trial {number} was suggested by {suggestion.source}:"]
+    lines.append(f"config: {format_config(suggestion.config)}")
+    if suggestion.predicted is not None:
+        spread = suggestion.stat_std or suggestion.llm_std
         pm = f" ± {format_score(spread)}" if spread is not None else ""
-        lines.append(f"predicted score: {format_score(payload['predicted'])}{pm}")
-    if payload.get("rationale"):
-        lines.append(f"rationale: {payload['rationale']}")
-    if payload.get("fallback"):
-        lines.append(f"fallback: {payload['fallback']}")
+        lines.append(f"predicted score: {format_score(suggestion.predicted)}{pm}")
+    if suggestion.rationale:
+        lines.append(f"rationale: {suggestion.rationale}")
+    if suggestion.fallback:
+        lines.append(f"fallback: {suggestion.fallback}")
     return "\n".join(lines)
 
 
-def _best_event(complete: list[Any], direction: str) -> Any:
-    if not complete:
-        return None
-    pick = max if direction == "maximize" else min
-    return pick(complete, key=lambda e: float(e.payload["value"]))
+_UNFINISHED = frozenset({"suggested", "running"})
 
 
 def parse_value(text: str) -> Any:
