@@ -219,7 +219,7 @@ def _tool_name(model: str | Callable[..., float], search_space: Any) -> str:
     raise AssistantError(f"model must be a tool name or a function, got {type(model).__name__}")
 
 
-def _progress(session: TuningSession, verbose: bool) -> tuple[list[Any], Callable[[], None]]:
+def _progress(session: TuningSession, verbose: bool) -> tuple[list[Any], Callable[[], object]]:
     if not verbose:
         return [], lambda: None
     if _in_notebook():
