@@ -187,9 +187,9 @@ def test_review_mode_accept_edit_reject(frame: pd.DataFrame) -> None:
     assert trials[2].user_attrs["failure_reason"] == "rejected by the user"
     actions = [e.payload for e in chat.store.events(sid, kinds=["user_action"])]
     assert actions == [
-        {"action": "accept", "trial": 0},
+        {"action": "accept", "trial": 0, "config": None},
         {"action": "edit", "trial": 1, "config": {"n_neighbors": 7}},
-        {"action": "reject", "trial": 2},
+        {"action": "reject", "trial": 2, "config": None},
     ]
 
 
