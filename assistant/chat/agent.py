@@ -107,7 +107,7 @@ class ChatAgent:
             dataframe: str,
             target: str,
             metric: str | None = None,
-            trials: int = 20,
+            n_trials: int = 20,
             model: str = "auto",
         ) -> str:
             """Start tuning a model on a DataFrame of the kernel to predict the target column.
@@ -115,7 +115,7 @@ class ChatAgent:
             metric: e.g. roc_auc, accuracy, f1, rmse (the task's default if omitted).
             model: auto, random_forest, hist_gradient_boosting, svm, logistic, linear, knn, mlp.
             """
-            options = f"target={target} trials={int(trials)} model={model}"
+            options = f"target={target} n_trials={int(n_trials)} model={model}"
             if metric:
                 options += f" metric={metric}"
             return run(f"/tune {dataframe} {options}")

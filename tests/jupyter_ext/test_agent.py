@@ -26,7 +26,7 @@ def test_agent_lists_frames_and_starts_tuning(frame: pd.DataFrame) -> None:
     script = [
         _calls(("list_dataframes", {})),
         _calls(
-            ("start_tuning", {"dataframe": "df", "target": "target", "trials": 2, "model": "knn"})
+            ("start_tuning", {"dataframe": "df", "target": "target", "n_trials": 2, "model": "knn"})
         ),
         Reply.text("Started a knn session on df."),
     ]
@@ -35,7 +35,7 @@ def test_agent_lists_frames_and_starts_tuning(frame: pd.DataFrame) -> None:
             {"df": frame},
             llm_base_url=server.base_url,
             llm_model="scripted-model",
-            tune_defaults={"llm": "off", "isolation": "inline", "folds": "2"},
+            tune_defaults={"llm": "off", "isolation": "inline", "n_folds": "2"},
         )
         chat.agent = ChatAgent(chat, timeout_s=10)
         reply = chat.handle("tune a model on my data to predict target")
