@@ -2,9 +2,11 @@
 
 A single URL configures it (SQLite file by default, in WAL mode; PostgreSQL by URL). Our
 tables hold tuning sessions, every LLM call (messages, parameters, response, usage, latency,
-error) and the event stream that every face renders. Secrets registered with
-:meth:`Store.add_secret` are scrubbed from everything written, so an API key cannot land in a
-record even if it leaks into a prompt or an error message.
+error) and the event stream that every face renders; they are made and upgraded by the
+versioned migrations in :mod:`assistant.migrations` (Alembic, with a version table of their
+own beside Optuna's). Secrets registered with :meth:`Store.add_secret` are scrubbed from
+everything written, so an API key cannot land in a record even if it leaks into a prompt or
+an error message.
 
 Example:
     >>> store = Store("sqlite:///:memory:")
@@ -46,6 +48,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from assistant.errors import SessionNotFoundError, StoreError
 
 SCHEMA_VERSION = 1
+"""The number of the newest migration (``assistant/migrations/versions/``), which it writes
+to ``assistant_meta.schema_version``; a store with a larger one was written by a newer
+version and is refused."""
 REDACTED = "[REDACTED]"
 DEFAULT_STORE_ENV = "ASSISTANT_STORAGE"
 HEARTBEAT_INTERVAL_S = 5
@@ -197,7 +202,7 @@ class Store:
         self._optuna_storage: optuna.storages.RDBStorage | None = None
         self.engine: Engine = self._make_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._create_schema()
+        self._upgrade_schema()
 
     # -- setup -------------------------------------------------------------------------
     @staticmethod
@@ -226,18 +231,12 @@ class Store:
             return engine
         return create_engine(url, pool_pre_ping=True)
 
-    def _create_schema(self) -> None:
+    def _upgrade_schema(self) -> None:
+        # Alembic is imported when a store is opened, not when the package is.
+        from assistant import migrations
+
         try:
-            _Base.metadata.create_all(self.engine)
-            with self._sessions.begin() as db:
-                row = db.get(_Meta, "schema_version")
-                if row is None:
-                    db.add(_Meta(key="schema_version", value=str(SCHEMA_VERSION)))
-                elif int(row.value) > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"the store at {self.display_url} was written by a newer version "
-                        f"(schema {row.value} > {SCHEMA_VERSION}); upgrade automl-assistant"
-                    )
+            migrations.upgrade(self.engine, self.display_url)
         except StoreError:
             raise
         except Exception as exc:  # the URL is the user's: say which one failed
