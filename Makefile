@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 APT_PACKAGES := postgresql chromium
 
-.PHONY: demo test install system-deps lint labextension ui-test bench-quick
+.PHONY: demo test install system-deps lint typecheck labextension ui-test bench-quick
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,12 @@ system-deps:
 demo: $(STAMP)
 	$(BIN)/automl-assistant demo
 
-lint: $(STAMP)
+# mypy over the package as installed (tools/ is assistant.tools): see .ci/typecheck_tree.py.
+typecheck: $(STAMP)
+	$(BIN)/python .ci/typecheck_tree.py build/typecheck
+	$(BIN)/mypy build/typecheck/assistant
+
+lint: $(STAMP) typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

@@ -247,8 +247,8 @@ def emit(
     kind: str | None = None,
     trial_number: int | None = None,
 ) -> int:
-    """Append ``payload`` as an event of its kind (its id is returned) (``kind`` is needed only where one model
-    serves several kinds: the session's end and the LLM's health)."""
+    """Append ``payload`` as an event of its kind and return the event's id. ``kind`` is
+    needed only where one model serves several kinds: the session's end, the LLM's health."""
     if kind is None:
         kind = _KIND_OF.get(type(payload))
         if kind is None:
@@ -280,4 +280,3 @@ def json_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "$defs": defs,
     }
-

@@ -169,7 +169,7 @@ def reexecute_session(
     session = TuningSession.open(session_id, store)
     train, _test = session.load_data()
     trials = session.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    rows = []
+    rows: list[dict[str, Any]] = []
     with TrialRunner(
         session.spec.tool,
         train,
@@ -194,7 +194,7 @@ def reexecute_session(
                     "status": outcome.status,
                 }
             )
-    worst = max((r["abs_diff"] for r in rows), default=0.0)
+    worst = float(max((r["abs_diff"] for r in rows), default=0.0))
     return ReexecutionReport(
         session_id=session_id,
         tolerance=tolerance,

@@ -191,7 +191,7 @@ class TuningSession:
         final = FinalEvaluation(
             config=dict(best.params),
             metric=self.spec.metric,
-            cv_score=float(best.value),
+            cv_score=float(best.value),  # type: ignore[arg-type]  # the best trial has a value
             test_score=holdout.score,
             ci_low=holdout.ci_low,
             ci_high=holdout.ci_high,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from optuna.distributions import (
     BaseDistribution,
@@ -33,6 +33,9 @@ from optuna.distributions import (
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assistant.errors import ConfigValidationError, SearchSpaceError
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 CategoricalChoice = str | int | float | bool | None
 IssueKind = Literal["unknown", "missing", "type", "range", "snapped"]
@@ -299,7 +302,7 @@ class SearchSpace(BaseModel):
         """
         return [_to_unit(p, config[p.name]) for p in self.params]
 
-    def from_unit(self, point: Sequence[float]) -> dict[str, Any]:
+    def from_unit(self, point: Sequence[float] | NDArray[Any]) -> dict[str, Any]:
         """Map one number in [0, 1] per parameter back to a valid configuration."""
         if len(point) != len(self.params):
             raise ValueError(f"expected {len(self.params)} coordinates, got {len(point)}")
@@ -356,6 +359,7 @@ class SearchSpace(BaseModel):
                     ConfigIssue(param=str(key), kind="unknown", message="not a parameter; dropped")
                 )
         for p in self.params:
+            issue: ConfigIssue | None
             if p.name not in raw:
                 value, issue = None, ConfigIssue(param=p.name, kind="missing", message="missing")
             else:

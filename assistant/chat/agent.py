@@ -62,7 +62,7 @@ class ChatAgent:
         chat_model = ChatOpenAI(
             model=config.model,
             base_url=config.base_url,
-            api_key=config.api_key_value() or "not-needed",  # type: ignore[arg-type]
+            api_key=config.api_key_value() or "not-needed",
             temperature=0.0,
             timeout=self.timeout_s,
             max_retries=1,

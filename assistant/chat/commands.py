@@ -319,7 +319,7 @@ class ChatController:
         if row.decision is not None or row.status != "suggested":
             raise AssistantError(f"trial {number} of {sid} is already decided")
         decision = events.UserAction(
-            action=action,  # type: ignore[arg-type]
+            action=action,
             trial=number,
             config=config if action == "edit" else None,
         )
