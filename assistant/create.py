@@ -71,8 +71,7 @@ def create_session(
 ) -> TuningSession:
     """Create a session (and its study) for ``data`` and ``tool`` (a registered tool name,
     a module path, or ``"auto"`` for the LLM's choice). ``llm`` is an ``LLMConfig`` or
-    ``None`` for the configured default; only its public settings are stored, its key is
-    kept as a secret the store masks."""
+    ``None`` for the configured default; only its public settings are stored."""
     from assistant.llm.config import LLMConfig, resolve_llm_config
     from assistant.session import TuningSession
     from assistant.tools import get_tool, resolve_metric
@@ -97,15 +96,6 @@ def create_session(
     if not tool_obj.supports(data.task):
         store.update_session(session_id, status="failed")
         raise ToolError(f"tool {tool!r} does not support {data.task}")
-    info = train.info()
-    context = ProblemContext(
-        task=f"{info.target_kind} {data.task} on {data.name}",
-        model=tool_obj.family,
-        metric=resolved.name,
-        direction=resolved.direction,
-        dataset=info,
-        notes=notes,
-    )
     folder = Path(data_dir) if data_dir else default_data_dir(store) / session_id
     data.save(folder)
     spec = SessionSpec(
@@ -120,7 +110,7 @@ def create_session(
         mode=mode,
         options=(options or EngineOptions()).model_dump(mode="json"),
         llm=llm_config.to_public_dict(),
-        context=context.model_dump(mode="json"),
+        context=_context(train, data.name, tool_obj.family, resolved, notes),
         data_dir=str(folder.resolve()),
         isolation=isolation,
         trial_timeout_s=trial_timeout_s,
@@ -136,6 +126,19 @@ def create_session(
     session = TuningSession(store, session_id)
     session.llm_config = llm_config  # with its key: only the public part was stored
     return session
+
+
+def _context(train: Dataset, name: str, family: str, metric: Metric, notes: str) -> dict[str, Any]:
+    """The problem as the LLM reads it, as stored in the spec."""
+    info = train.info()
+    return ProblemContext(
+        task=f"{info.target_kind} {train.task} on {name}",
+        model=family,
+        metric=metric.name,
+        direction=metric.direction,
+        dataset=info,
+        notes=notes,
+    ).model_dump(mode="json")
 
 
 def _choose_tool(
