@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from assistant import events
 from assistant.space import format_number
@@ -85,61 +85,67 @@ def describe_event(event: EventRecord, metric: str = "score") -> str:
         ...     kind="fallback", trial_number=3, payload={"reason": "LLM timed out"}))
         'Fallback for trial 3: LLM timed out'
     """
-    p = event.payload
-    trial = event.trial_number
-    kind = event.kind
-    if kind == events.SESSION_CREATED:
-        spec = p.get("spec", {})
-        return (
-            f"Session created: {spec.get('tool', '?')}, {spec.get('metric', metric)} "
-            f"({spec.get('direction', '?')}), {spec.get('n_trials', '?')} trials, "
-            f"LLM mode {spec.get('mode', '?')}"
-        )
-    if kind == events.TOOL_CHOSEN:
-        why = p.get("fallback") or p.get("rationale")
-        return f"Tool chosen: {p.get('tool', '?')}" + (f" ({_first_line(why)})" if why else "")
-    if kind == events.SESSION_STARTED:
-        if p.get("resumed"):
-            return f"Session resumed: {p.get('finished')} finished, {p.get('remaining')} to go"
-        return f"Session started: {p.get('remaining', '?')} trials to run"
-    if kind == events.SUGGESTION:
-        return _suggestion_title(trial, p)
-    if kind == events.TRIAL_STARTED:
-        return f"Trial {trial} started: {format_config(p.get('config', {}))}"
-    if kind == events.TRIAL_FINISHED:
-        status = p.get("status", "?")
-        value = p.get("value")
-        score = f"{metric} {format_score(value)}" if value is not None else "no score"
-        reason = f": {_first_line(p['error'])}" if p.get("error") else ""
-        return f"Trial {trial} finished: {score} ({status}{reason})"
-    if kind == events.TRIAL_ABANDONED:
-        return f"Trial {trial} abandoned: the process running it stopped"
-    if kind == events.FALLBACK:
-        return f"Fallback for trial {trial}: {_first_line(p.get('reason', ''))}"
-    if kind in events.LLM_HEALTH:
-        state = {"ok": "answering again", "degraded": "degraded", "unavailable": "unavailable"}
-        why = f": {_first_line(p['reason'])}" if p.get("reason") else ""
-        return f"LLM {state.get(p.get('state', ''), '?')} from trial {trial}{why}"
-    if kind == events.FINAL_EVALUATION:
-        return (
-            f"Held-out evaluation: {p.get('metric', metric)} {format_score(p.get('test_score'))} "
-            f"(95% CI {format_score(p.get('ci_low'))}–{format_score(p.get('ci_high'))}, "
-            f"n={p.get('n_test')}; CV {format_score(p.get('cv_score'))})"
-        )
-    if kind in (events.SESSION_FINISHED, events.SESSION_STOPPED):
-        verb = "finished" if kind == events.SESSION_FINISHED else "stopped"
-        best = p.get("best_cv_score")
-        tail = f"; best {metric} {format_score(best)}" if best is not None else ""
-        return (
-            f"Session {verb}: {p.get('n_complete', 0)} complete, {p.get('n_failed', 0)} "
-            f"failed, {p.get('n_pruned', 0)} pruned{tail}"
-        )
-    if kind == events.SESSION_FAILED:
-        return f"Session failed: {_first_line(p.get('error', ''))}"
-    if kind == events.USER_ACTION:
-        return f"User action: {p.get('action', '?')}"
+    trial, kind = event.trial_number, event.kind
+    try:
+        p = events.payload_of(event)
+    except ValidationError:
+        return f"{kind.replace('_', ' ').capitalize()} (a payload this release cannot read)"
+    text = _describe(p, kind, trial, metric)
+    if text is not None:
+        return text
     on_trial = f" (trial {trial})" if trial is not None else ""
     return f"{kind.replace('_', ' ').capitalize()}{on_trial}"
+
+
+def _describe(p: events.Payload, kind: str, trial: int | None, metric: str) -> str | None:
+    if isinstance(p, events.SessionCreated):
+        spec = p.spec
+        return (
+            f"Session created: {spec.tool}, {spec.metric} ({spec.direction}), "
+            f"{spec.n_trials} trials, LLM mode {spec.mode}"
+        )
+    if isinstance(p, events.ToolChosen):
+        why = p.fallback or p.rationale
+        return f"Tool chosen: {p.tool}" + (f" ({_first_line(why)})" if why else "")
+    if isinstance(p, events.SessionStarted):
+        if p.resumed:
+            return f"Session resumed: {p.finished} finished, {p.remaining} to go"
+        return f"Session started: {p.remaining} trials to run"
+    if isinstance(p, events.SuggestionMade):
+        return _suggestion_title(trial, p)
+    if isinstance(p, events.TrialStarted):
+        return f"Trial {trial} started: {format_config(p.config)}"
+    if isinstance(p, events.TrialFinished):
+        score = f"{metric} {format_score(p.value)}" if p.value is not None else "no score"
+        reason = f": {_first_line(p.error)}" if p.error else ""
+        return f"Trial {trial} finished: {score} ({p.status}{reason})"
+    if isinstance(p, events.TrialAbandoned):
+        return f"Trial {trial} abandoned: the process running it stopped"
+    if isinstance(p, events.Fallback):
+        return f"Fallback for trial {trial}: {_first_line(p.reason)}"
+    if isinstance(p, events.LLMHealthChanged):
+        state = {"ok": "answering again", "degraded": "degraded", "unavailable": "unavailable"}
+        why = f": {_first_line(p.reason)}" if p.reason else ""
+        return f"LLM {state[p.state]} from trial {trial}{why}"
+    if isinstance(p, events.FinalEvaluated):
+        return (
+            f"Held-out evaluation: {p.metric} {format_score(p.test_score)} "
+            f"(95% CI {format_score(p.ci_low)}–{format_score(p.ci_high)}, "
+            f"n={p.n_test}; CV {format_score(p.cv_score)})"
+        )
+    if isinstance(p, events.SessionEnded):
+        verb = "finished" if kind == events.SESSION_FINISHED else "stopped"
+        best = p.best_cv_score
+        tail = f"; best {metric} {format_score(best)}" if best is not None else ""
+        return (
+            f"Session {verb}: {p.n_complete} complete, {p.n_failed} failed, "
+            f"{p.n_pruned} pruned{tail}"
+        )
+    if isinstance(p, events.SessionFailed):
+        return f"Session failed: {_first_line(p.error)}"
+    if isinstance(p, events.UserAction):
+        return f"User action: {p.action}"
+    return None
 
 
 def describe_llm_call(call: LLMCallRecord) -> str:
@@ -245,13 +251,13 @@ def _entry(index: int, record: EventRecord | LLMCallRecord, metric: str) -> Time
     )
 
 
-def _suggestion_title(trial: int | None, p: Mapping[str, Any]) -> str:
-    title = f"Suggestion for trial {trial} ({p.get('source', '?')})"
-    if p.get("predicted") is not None:
-        title += f": predicted {format_score(p['predicted'])}"
-    title += f" for {format_config(p.get('config', {}))}"
-    if p.get("fallback"):
-        title += f" [fallback: {_first_line(p['fallback'])}]"
+def _suggestion_title(trial: int | None, p: events.SuggestionMade) -> str:
+    title = f"Suggestion for trial {trial} ({p.source})"
+    if p.predicted is not None:
+        title += f": predicted {format_score(p.predicted)}"
+    title += f" for {format_config(p.config)}"
+    if p.fallback:
+        title += f" [fallback: {_first_line(p.fallback)}]"
     return title
 
 

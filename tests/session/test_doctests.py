@@ -16,6 +16,7 @@ MODULES = [
     "assistant.records",
     "assistant.review",
     "assistant.session",
+    "assistant.timeline",
 ]
 
 
