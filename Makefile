@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 APT_PACKAGES := postgresql chromium
 
-.PHONY: demo test install system-deps lint typecheck labextension ui-test bench-quick
+.PHONY: demo test install system-deps lint typecheck labextension ui-test bench-quick \
+	event-types check-generated
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +61,24 @@ typecheck: $(STAMP)
 lint: $(STAMP) typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) check-generated
+	PATH="$(CURDIR)/$(BIN):$$PATH" jlpm lint
+	PATH="$(CURDIR)/$(BIN):$$PATH" jlpm test
+
+# The sidebar's payload types come from the payload models (assistant/events.py): their JSON
+# Schema, then the TypeScript that json-schema-to-typescript makes of it. Both are checked in.
+NODE_MODULES := node_modules/.yarn-state.yml
+$(NODE_MODULES): $(STAMP) package.json yarn.lock
+	PATH="$(CURDIR)/$(BIN):$$PATH" jlpm install
+	touch $(NODE_MODULES)
+
+event-types: $(STAMP) $(NODE_MODULES)
+	$(BIN)/python -m assistant.event_schema src/events.schema.json
+	PATH="$(CURDIR)/$(BIN):$$PATH" jlpm gen:types
+
+# Fails when the checked-in schema or types are not what the models make now.
+check-generated: event-types
+	git diff --exit-code -- src/events.schema.json src/events.generated.ts
 
 test: install system-deps lint
 	$(BIN)/pytest

@@ -1,15 +1,25 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-/** One event of a session's stream, as the server extension sends it. */
-export interface IEvent {
-  id: number;
-  session_id: string;
-  created_at: string;
-  kind: string;
-  trial_number: number | null;
-  payload: { [key: string]: any };
-}
+import type { AssistantEvents } from './events.generated';
+
+export type EventKind = keyof AssistantEvents;
+
+/**
+ * One event of a session's stream, as the server extension sends it: its `payload` is typed
+ * by its `kind` (the payload models of `assistant/events.py`, generated into
+ * `events.generated.ts`).
+ */
+export type IEvent = {
+  [K in EventKind]: {
+    id: number;
+    session_id: string;
+    created_at: string;
+    kind: K;
+    trial_number: number | null;
+    payload: AssistantEvents[K];
+  };
+}[EventKind];
 
 export interface ISessionSummary {
   id: string;
@@ -29,7 +39,7 @@ export interface ITimelineEntry {
   record_id: number;
   trial_number: number | null;
   title: string;
-  detail: { [key: string]: any };
+  detail: { [key: string]: unknown };
 }
 
 /** GET a route of the server extension (behind Jupyter's auth). */

@@ -47,7 +47,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         .load(PLUGIN_ID)
         .then(loaded => {
           const update = () => {
-            settings = { ...DEFAULTS, ...(loaded.composite as any) };
+            settings = { ...DEFAULTS, ...(loaded.composite as Partial<ISidebarSettings>) };
             sidebar.settingsChanged();
           };
           update();

@@ -1,6 +1,6 @@
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
-import { PromiseDelegate } from '@lumino/coreutils';
+import { JSONObject, PromiseDelegate } from '@lumino/coreutils';
 
 /** What the kernel answers to a chat message (assistant.chat.commands.ChatReply). */
 export interface IChatReply {
@@ -68,14 +68,15 @@ export class KernelBridge {
       this._comm = null;
     };
     const settings = this.settings();
-    await comm.open({ ...settings } as any).done;
+    const data: JSONObject = { ...settings };
+    await comm.open(data).done;
     this._comm = comm;
     this._kernel = kernel;
     return comm;
   }
 
   private onMessage(msg: KernelMessage.ICommMsgMsg): void {
-    const data = msg.content.data as any;
+    const data = msg.content.data as { id?: number | null; reply?: IChatReply };
     if (data.id === null || data.id === undefined) {
       return;
     }

@@ -72,14 +72,18 @@ export class SessionsPanel extends Widget {
     const shown = this._entries.slice(0, step);
     const events: IEvent[] = shown
       .filter(e => e.kind !== 'llm_call')
-      .map(e => ({
-        id: e.record_id,
-        session_id: this._sessionId,
-        created_at: e.at,
-        kind: e.kind,
-        trial_number: e.trial_number,
-        payload: e.detail
-      }));
+      .map(
+        e =>
+          // The timeline's detail of an event is its payload; the fold checks it against its kind.
+          ({
+            id: e.record_id,
+            session_id: this._sessionId,
+            created_at: e.at,
+            kind: e.kind,
+            trial_number: e.trial_number,
+            payload: e.detail
+          }) as IEvent
+      );
     this._view.reset(this._sessionId, 'maximize', 'score');
     this._view.addEvents(events);
     const current = shown[shown.length - 1];

@@ -1,0 +1,1422 @@
+/* Generated from src/events.schema.json (assistant/events.py) by json-schema-to-typescript: do not edit. Regenerate both with: make event-types */
+
+export type Reason = string;
+export type Source =
+  ('default' | 'warmstart' | 'llm' | 'statistical' | 'quasi_random' | 'user') | null;
+export type CiHigh = number | null;
+export type CiLow = number | null;
+export type CvScore = number;
+export type Metric = string;
+export type NTest = number;
+export type TestScore = number;
+export type TestSeed = number;
+export type Permanent = boolean;
+export type Previous = 'ok' | 'degraded' | 'unavailable';
+export type Reason1 = string;
+export type Restarted = boolean;
+export type RetryInS = number | null;
+export type State = 'ok' | 'degraded' | 'unavailable';
+export type DataDir = string;
+export type Direction = 'minimize' | 'maximize';
+export type Isolation = 'process' | 'inline';
+export type Metric1 = string;
+export type Mode = 'off' | 'warmstart' | 'full';
+export type NFolds = number;
+export type NTrials = number;
+export type Seed = number;
+export type Task = 'classification' | 'regression';
+export type TestSize = number;
+export type Tool = string;
+export type TrialTimeoutS = number | null;
+export type Error = string;
+export type BestConfig = {
+  [k: string]: unknown;
+} | null;
+export type BestCvScore = number | null;
+export type Error1 = string | null;
+export type CiHigh1 = number | null;
+export type CiLow1 = number | null;
+export type CvScore1 = number;
+export type Metric2 = string;
+export type NTest1 = number;
+export type TestScore1 = number;
+export type TestSeed1 = number;
+export type Calls = number;
+export type CallsAnswered = number;
+export type LlmTrials = number;
+export type Reason2 = string;
+export type Restarts = number;
+export type SinceTrial = number | null;
+export type State1 = 'ok' | 'degraded' | 'unavailable' | 'off' | 'unused';
+export type NComplete = number;
+export type NFailed = number;
+export type NFallbacks = number;
+export type NLlmCalls = number;
+export type NPruned = number;
+export type SessionId = string;
+export type Status = string;
+export type Finished = number;
+export type NJobs = number;
+export type Remaining = number;
+export type Resumed = boolean;
+export type Review = boolean;
+export type Target = number | null;
+export type Worker = boolean;
+export type WorkerId = string;
+export type Acquisition = number | null;
+export type Fallback1 = string | null;
+export type Initial = boolean;
+export type LlmPred = number | null;
+export type LlmStd = number | null;
+export type LlmWeight = number | null;
+export type Predicted = number | null;
+export type Rationale = string;
+export type Rejected = string[];
+export type Source1 = 'default' | 'warmstart' | 'llm' | 'statistical' | 'quasi_random' | 'user';
+export type StatPred = number | null;
+export type StatStd = number | null;
+export type Target1 = number | null;
+export type Fallback2 = string | null;
+export type Rationale1 = string;
+export type Tool1 = string;
+export type Reason3 = string;
+export type Device = string | null;
+export type DurationS = number;
+export type Error2 = string | null;
+export type IntermediateValues = [unknown, unknown][];
+export type Seed1 = number;
+export type Status1 = ('complete' | 'failed' | 'pruned' | 'timeout') | 'rejected';
+export type Traceback = string | null;
+export type Value = number | null;
+export type WorkerId1 = string | null;
+export type Action = 'stop' | 'accept' | 'reject' | 'edit';
+export type Config5 = {
+  [k: string]: unknown;
+} | null;
+export type Trial = number | null;
+
+/**
+ * Payloads of the assistant's events, by kind (assistant/events.py).
+ */
+export interface AssistantEvents {
+  fallback: Fallback;
+  final_evaluation: FinalEvaluated;
+  llm_degraded: LLMHealthChanged;
+  llm_recovered: LLMHealthChanged;
+  llm_unavailable: LLMHealthChanged;
+  session_created: SessionCreated;
+  session_failed: SessionFailed;
+  session_finished: SessionEnded;
+  session_started: SessionStarted;
+  session_stopped: SessionEnded;
+  suggestion: SuggestionMade;
+  tool_chosen: ToolChosen;
+  trial_abandoned: TrialAbandoned;
+  trial_finished: TrialFinished;
+  trial_started: TrialStarted;
+  user_action: UserAction;
+}
+/**
+ * The LLM could not be used for a step; the statistical path was.
+ */
+export interface Fallback {
+  reason: Reason;
+  source?: Source;
+  [k: string]: unknown;
+}
+/**
+ * The held-out score of the best configuration.
+ */
+export interface FinalEvaluated {
+  ci_high: CiHigh;
+  ci_low: CiLow;
+  config: Config;
+  cv_score: CvScore;
+  metric: Metric;
+  n_test: NTest;
+  test_score: TestScore;
+  test_seed: TestSeed;
+  [k: string]: unknown;
+}
+export interface Config {
+  [k: string]: unknown;
+}
+/**
+ * The LLM's health changed (``llm_degraded``, ``llm_unavailable``, ``llm_recovered``);
+ * the event's trial number is the first trial the change concerns.
+ */
+export interface LLMHealthChanged {
+  permanent?: Permanent;
+  previous: Previous;
+  reason: Reason1;
+  restarted?: Restarted;
+  retry_in_s?: RetryInS;
+  state: State;
+  [k: string]: unknown;
+}
+/**
+ * A session and its study exist; ``spec`` is what it will run.
+ */
+export interface SessionCreated {
+  spec: SessionSpec;
+  [k: string]: unknown;
+}
+/**
+ * Everything needed to run or resume a session, as stored (no secrets, no data).
+ */
+export interface SessionSpec {
+  context?: Context;
+  data_dir: DataDir;
+  direction: Direction;
+  isolation?: Isolation;
+  llm?: Llm;
+  metric: Metric1;
+  mode?: Mode;
+  n_folds?: NFolds;
+  n_trials: NTrials;
+  options?: Options;
+  seed?: Seed;
+  task: Task;
+  test_size?: TestSize;
+  tool: Tool;
+  trial_timeout_s?: TrialTimeoutS;
+  [k: string]: unknown;
+}
+export interface Context {
+  [k: string]: unknown;
+}
+export interface Llm {
+  [k: string]: unknown;
+}
+export interface Options {
+  [k: string]: unknown;
+}
+/**
+ * A run failed: no trial completed, or the run itself raised.
+ */
+export interface SessionFailed {
+  error: Error;
+  [k: string]: unknown;
+}
+/**
+ * A run ended (``session_finished`` or ``session_stopped``): the session's result.
+ */
+export interface SessionEnded {
+  best_config?: BestConfig;
+  best_cv_score?: BestCvScore;
+  error?: Error1;
+  final?: FinalEvaluation | null;
+  llm_health?: LLMHealthSummary | null;
+  n_complete: NComplete;
+  n_failed: NFailed;
+  n_fallbacks?: NFallbacks;
+  n_llm_calls?: NLlmCalls;
+  n_pruned: NPruned;
+  session_id: SessionId;
+  status: Status;
+  [k: string]: unknown;
+}
+/**
+ * The best configuration refitted on the whole training split and scored once on the
+ * held-out split, with a bootstrap 95% interval.
+ */
+export interface FinalEvaluation {
+  ci_high: CiHigh1;
+  ci_low: CiLow1;
+  config: Config1;
+  cv_score: CvScore1;
+  metric: Metric2;
+  n_test: NTest1;
+  test_score: TestScore1;
+  test_seed: TestSeed1;
+  [k: string]: unknown;
+}
+export interface Config1 {
+  [k: string]: unknown;
+}
+/**
+ * What the LLM contributed to a session, and whether it really answered.
+ *
+ * ``state`` is ``off`` when the session ran without the LLM, ``unused`` when it never
+ * needed a call; otherwise the last health state (``ok`` with failed calls is possible:
+ * a malformed answer is a failed call of a working endpoint).
+ */
+export interface LLMHealthSummary {
+  by_purpose?: ByPurpose;
+  calls?: Calls;
+  calls_answered?: CallsAnswered;
+  calls_failed?: CallsFailed;
+  llm_trials?: LlmTrials;
+  reason?: Reason2;
+  restarts?: Restarts;
+  since_trial?: SinceTrial;
+  state: State1;
+  [k: string]: unknown;
+}
+/**
+ * purpose → {"calls": n, "answered": n}
+ */
+export interface ByPurpose {
+  [k: string]: {
+    [k: string]: number;
+  };
+}
+export interface CallsFailed {
+  [k: string]: number;
+}
+/**
+ * A run began: the first start, a resume, or a joining worker.
+ */
+export interface SessionStarted {
+  finished?: Finished;
+  n_jobs?: NJobs;
+  remaining?: Remaining;
+  resumed?: Resumed;
+  review?: Review;
+  target?: Target;
+  worker?: Worker;
+  worker_id?: WorkerId;
+  [k: string]: unknown;
+}
+/**
+ * What the engine proposes for a trial, with its reasons.
+ */
+export interface SuggestionMade {
+  acquisition?: Acquisition;
+  config: Config2;
+  fallback?: Fallback1;
+  initial?: Initial;
+  llm_pred?: LlmPred;
+  llm_std?: LlmStd;
+  llm_weight?: LlmWeight;
+  predicted?: Predicted;
+  rationale?: Rationale;
+  rejected?: Rejected;
+  source: Source1;
+  stat_pred?: StatPred;
+  stat_std?: StatStd;
+  target?: Target1;
+  [k: string]: unknown;
+}
+export interface Config2 {
+  [k: string]: unknown;
+}
+/**
+ * ``model="auto"``: the family chosen, the LLM's rationale, and why it fell back.
+ */
+export interface ToolChosen {
+  fallback?: Fallback2;
+  rationale?: Rationale1;
+  tool: Tool1;
+  [k: string]: unknown;
+}
+/**
+ * A trial left running by a process that died, marked failed.
+ */
+export interface TrialAbandoned {
+  params?: Params;
+  reason?: Reason3;
+  [k: string]: unknown;
+}
+export interface Params {
+  [k: string]: unknown;
+}
+/**
+ * How a trial ended; ``rejected`` when a person rejected it in review mode.
+ */
+export interface TrialFinished {
+  config?: Config3;
+  device?: Device;
+  duration_s?: DurationS;
+  error?: Error2;
+  intermediate_values?: IntermediateValues;
+  seed?: Seed1;
+  status: Status1;
+  traceback?: Traceback;
+  value?: Value;
+  [k: string]: unknown;
+}
+export interface Config3 {
+  [k: string]: unknown;
+}
+/**
+ * A trial's configuration went to a worker.
+ */
+export interface TrialStarted {
+  config?: Config4;
+  worker_id?: WorkerId1;
+  [k: string]: unknown;
+}
+export interface Config4 {
+  [k: string]: unknown;
+}
+/**
+ * A person's decision, written by a face and read by the running session: ``stop``
+ * (the session), or ``accept``/``reject``/``edit`` (the suggestion for ``trial``).
+ */
+export interface UserAction {
+  action: Action;
+  config?: Config5;
+  trial?: Trial;
+  [k: string]: unknown;
+}
+
+/** The JSON Schema these types come from: the sidebar checks payloads against it. */
+export const EVENTS_SCHEMA = {
+  "$defs": {
+    "Fallback": {
+      "additionalProperties": true,
+      "description": "The LLM could not be used for a step; the statistical path was.",
+      "properties": {
+        "reason": {
+          "title": "Reason",
+          "type": "string"
+        },
+        "source": {
+          "anyOf": [
+            {
+              "enum": [
+                "default",
+                "warmstart",
+                "llm",
+                "statistical",
+                "quasi_random",
+                "user"
+              ],
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Source"
+        }
+      },
+      "required": [
+        "reason"
+      ],
+      "title": "Fallback",
+      "type": "object"
+    },
+    "FinalEvaluated": {
+      "additionalProperties": true,
+      "description": "The held-out score of the best configuration.",
+      "properties": {
+        "ci_high": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "title": "Ci High"
+        },
+        "ci_low": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "title": "Ci Low"
+        },
+        "config": {
+          "additionalProperties": true,
+          "title": "Config",
+          "type": "object"
+        },
+        "cv_score": {
+          "title": "Cv Score",
+          "type": "number"
+        },
+        "metric": {
+          "title": "Metric",
+          "type": "string"
+        },
+        "n_test": {
+          "title": "N Test",
+          "type": "integer"
+        },
+        "test_score": {
+          "title": "Test Score",
+          "type": "number"
+        },
+        "test_seed": {
+          "title": "Test Seed",
+          "type": "integer"
+        }
+      },
+      "required": [
+        "config",
+        "metric",
+        "cv_score",
+        "test_score",
+        "ci_low",
+        "ci_high",
+        "n_test",
+        "test_seed"
+      ],
+      "title": "FinalEvaluated",
+      "type": "object"
+    },
+    "FinalEvaluation": {
+      "description": "The best configuration refitted on the whole training split and scored once on the\nheld-out split, with a bootstrap 95% interval.",
+      "properties": {
+        "ci_high": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "title": "Ci High"
+        },
+        "ci_low": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "title": "Ci Low"
+        },
+        "config": {
+          "additionalProperties": true,
+          "title": "Config",
+          "type": "object"
+        },
+        "cv_score": {
+          "title": "Cv Score",
+          "type": "number"
+        },
+        "metric": {
+          "title": "Metric",
+          "type": "string"
+        },
+        "n_test": {
+          "title": "N Test",
+          "type": "integer"
+        },
+        "test_score": {
+          "title": "Test Score",
+          "type": "number"
+        },
+        "test_seed": {
+          "title": "Test Seed",
+          "type": "integer"
+        }
+      },
+      "required": [
+        "config",
+        "metric",
+        "cv_score",
+        "test_score",
+        "ci_low",
+        "ci_high",
+        "n_test",
+        "test_seed"
+      ],
+      "title": "FinalEvaluation",
+      "type": "object"
+    },
+    "LLMHealthChanged": {
+      "additionalProperties": true,
+      "description": "The LLM's health changed (``llm_degraded``, ``llm_unavailable``, ``llm_recovered``);\nthe event's trial number is the first trial the change concerns.",
+      "properties": {
+        "permanent": {
+          "default": false,
+          "title": "Permanent",
+          "type": "boolean"
+        },
+        "previous": {
+          "enum": [
+            "ok",
+            "degraded",
+            "unavailable"
+          ],
+          "title": "Previous",
+          "type": "string"
+        },
+        "reason": {
+          "title": "Reason",
+          "type": "string"
+        },
+        "restarted": {
+          "default": false,
+          "title": "Restarted",
+          "type": "boolean"
+        },
+        "retry_in_s": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Retry In S"
+        },
+        "state": {
+          "enum": [
+            "ok",
+            "degraded",
+            "unavailable"
+          ],
+          "title": "State",
+          "type": "string"
+        }
+      },
+      "required": [
+        "state",
+        "previous",
+        "reason"
+      ],
+      "title": "LLMHealthChanged",
+      "type": "object"
+    },
+    "LLMHealthSummary": {
+      "description": "What the LLM contributed to a session, and whether it really answered.\n\n``state`` is ``off`` when the session ran without the LLM, ``unused`` when it never\nneeded a call; otherwise the last health state (``ok`` with failed calls is possible:\na malformed answer is a failed call of a working endpoint).",
+      "properties": {
+        "by_purpose": {
+          "additionalProperties": {
+            "additionalProperties": {
+              "type": "integer"
+            },
+            "type": "object"
+          },
+          "description": "purpose \u2192 {\"calls\": n, \"answered\": n}",
+          "title": "By Purpose",
+          "type": "object"
+        },
+        "calls": {
+          "default": 0,
+          "title": "Calls",
+          "type": "integer"
+        },
+        "calls_answered": {
+          "default": 0,
+          "title": "Calls Answered",
+          "type": "integer"
+        },
+        "calls_failed": {
+          "additionalProperties": {
+            "type": "integer"
+          },
+          "title": "Calls Failed",
+          "type": "object"
+        },
+        "llm_trials": {
+          "default": 0,
+          "title": "Llm Trials",
+          "type": "integer"
+        },
+        "reason": {
+          "default": "",
+          "title": "Reason",
+          "type": "string"
+        },
+        "restarts": {
+          "default": 0,
+          "title": "Restarts",
+          "type": "integer"
+        },
+        "since_trial": {
+          "anyOf": [
+            {
+              "type": "integer"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Since Trial"
+        },
+        "state": {
+          "enum": [
+            "ok",
+            "degraded",
+            "unavailable",
+            "off",
+            "unused"
+          ],
+          "title": "State",
+          "type": "string"
+        }
+      },
+      "required": [
+        "state"
+      ],
+      "title": "LLMHealthSummary",
+      "type": "object"
+    },
+    "SessionCreated": {
+      "additionalProperties": true,
+      "description": "A session and its study exist; ``spec`` is what it will run.",
+      "properties": {
+        "spec": {
+          "$ref": "#/$defs/SessionSpec"
+        }
+      },
+      "required": [
+        "spec"
+      ],
+      "title": "SessionCreated",
+      "type": "object"
+    },
+    "SessionEnded": {
+      "additionalProperties": true,
+      "description": "A run ended (``session_finished`` or ``session_stopped``): the session's result.",
+      "properties": {
+        "best_config": {
+          "anyOf": [
+            {
+              "additionalProperties": true,
+              "type": "object"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Best Config"
+        },
+        "best_cv_score": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Best Cv Score"
+        },
+        "error": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Error"
+        },
+        "final": {
+          "anyOf": [
+            {
+              "$ref": "#/$defs/FinalEvaluation"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null
+        },
+        "llm_health": {
+          "anyOf": [
+            {
+              "$ref": "#/$defs/LLMHealthSummary"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null
+        },
+        "n_complete": {
+          "title": "N Complete",
+          "type": "integer"
+        },
+        "n_failed": {
+          "title": "N Failed",
+          "type": "integer"
+        },
+        "n_fallbacks": {
+          "default": 0,
+          "title": "N Fallbacks",
+          "type": "integer"
+        },
+        "n_llm_calls": {
+          "default": 0,
+          "title": "N Llm Calls",
+          "type": "integer"
+        },
+        "n_pruned": {
+          "title": "N Pruned",
+          "type": "integer"
+        },
+        "session_id": {
+          "title": "Session Id",
+          "type": "string"
+        },
+        "status": {
+          "title": "Status",
+          "type": "string"
+        }
+      },
+      "required": [
+        "session_id",
+        "status",
+        "n_complete",
+        "n_failed",
+        "n_pruned"
+      ],
+      "title": "SessionEnded",
+      "type": "object"
+    },
+    "SessionFailed": {
+      "additionalProperties": true,
+      "description": "A run failed: no trial completed, or the run itself raised.",
+      "properties": {
+        "error": {
+          "title": "Error",
+          "type": "string"
+        }
+      },
+      "required": [
+        "error"
+      ],
+      "title": "SessionFailed",
+      "type": "object"
+    },
+    "SessionSpec": {
+      "description": "Everything needed to run or resume a session, as stored (no secrets, no data).",
+      "properties": {
+        "context": {
+          "additionalProperties": true,
+          "title": "Context",
+          "type": "object"
+        },
+        "data_dir": {
+          "title": "Data Dir",
+          "type": "string"
+        },
+        "direction": {
+          "enum": [
+            "minimize",
+            "maximize"
+          ],
+          "title": "Direction",
+          "type": "string"
+        },
+        "isolation": {
+          "default": "process",
+          "enum": [
+            "process",
+            "inline"
+          ],
+          "title": "Isolation",
+          "type": "string"
+        },
+        "llm": {
+          "additionalProperties": true,
+          "title": "Llm",
+          "type": "object"
+        },
+        "metric": {
+          "title": "Metric",
+          "type": "string"
+        },
+        "mode": {
+          "default": "full",
+          "enum": [
+            "off",
+            "warmstart",
+            "full"
+          ],
+          "title": "Mode",
+          "type": "string"
+        },
+        "n_folds": {
+          "default": 5,
+          "minimum": 2,
+          "title": "N Folds",
+          "type": "integer"
+        },
+        "n_trials": {
+          "minimum": 1,
+          "title": "N Trials",
+          "type": "integer"
+        },
+        "options": {
+          "additionalProperties": true,
+          "title": "Options",
+          "type": "object"
+        },
+        "seed": {
+          "default": 0,
+          "title": "Seed",
+          "type": "integer"
+        },
+        "task": {
+          "enum": [
+            "classification",
+            "regression"
+          ],
+          "title": "Task",
+          "type": "string"
+        },
+        "test_size": {
+          "default": 0.2,
+          "exclusiveMaximum": 1.0,
+          "exclusiveMinimum": 0.0,
+          "title": "Test Size",
+          "type": "number"
+        },
+        "tool": {
+          "title": "Tool",
+          "type": "string"
+        },
+        "trial_timeout_s": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Trial Timeout S"
+        }
+      },
+      "required": [
+        "tool",
+        "task",
+        "metric",
+        "direction",
+        "n_trials",
+        "data_dir"
+      ],
+      "title": "SessionSpec",
+      "type": "object"
+    },
+    "SessionStarted": {
+      "additionalProperties": true,
+      "description": "A run began: the first start, a resume, or a joining worker.",
+      "properties": {
+        "finished": {
+          "default": 0,
+          "title": "Finished",
+          "type": "integer"
+        },
+        "n_jobs": {
+          "default": 1,
+          "title": "N Jobs",
+          "type": "integer"
+        },
+        "remaining": {
+          "default": 0,
+          "title": "Remaining",
+          "type": "integer"
+        },
+        "resumed": {
+          "default": false,
+          "title": "Resumed",
+          "type": "boolean"
+        },
+        "review": {
+          "default": false,
+          "title": "Review",
+          "type": "boolean"
+        },
+        "target": {
+          "anyOf": [
+            {
+              "type": "integer"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Target"
+        },
+        "worker": {
+          "default": false,
+          "title": "Worker",
+          "type": "boolean"
+        },
+        "worker_id": {
+          "default": "",
+          "title": "Worker Id",
+          "type": "string"
+        }
+      },
+      "title": "SessionStarted",
+      "type": "object"
+    },
+    "SuggestionMade": {
+      "additionalProperties": true,
+      "description": "What the engine proposes for a trial, with its reasons.",
+      "properties": {
+        "acquisition": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Acquisition"
+        },
+        "config": {
+          "additionalProperties": true,
+          "title": "Config",
+          "type": "object"
+        },
+        "fallback": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Fallback"
+        },
+        "initial": {
+          "default": false,
+          "title": "Initial",
+          "type": "boolean"
+        },
+        "llm_pred": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Llm Pred"
+        },
+        "llm_std": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Llm Std"
+        },
+        "llm_weight": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Llm Weight"
+        },
+        "predicted": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Predicted"
+        },
+        "rationale": {
+          "default": "",
+          "title": "Rationale",
+          "type": "string"
+        },
+        "rejected": {
+          "items": {
+            "type": "string"
+          },
+          "title": "Rejected",
+          "type": "array"
+        },
+        "source": {
+          "enum": [
+            "default",
+            "warmstart",
+            "llm",
+            "statistical",
+            "quasi_random",
+            "user"
+          ],
+          "title": "Source",
+          "type": "string"
+        },
+        "stat_pred": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Stat Pred"
+        },
+        "stat_std": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Stat Std"
+        },
+        "target": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Target"
+        }
+      },
+      "required": [
+        "config",
+        "source"
+      ],
+      "title": "SuggestionMade",
+      "type": "object"
+    },
+    "ToolChosen": {
+      "additionalProperties": true,
+      "description": "``model=\"auto\"``: the family chosen, the LLM's rationale, and why it fell back.",
+      "properties": {
+        "fallback": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Fallback"
+        },
+        "rationale": {
+          "default": "",
+          "title": "Rationale",
+          "type": "string"
+        },
+        "tool": {
+          "title": "Tool",
+          "type": "string"
+        }
+      },
+      "required": [
+        "tool"
+      ],
+      "title": "ToolChosen",
+      "type": "object"
+    },
+    "TrialAbandoned": {
+      "additionalProperties": true,
+      "description": "A trial left running by a process that died, marked failed.",
+      "properties": {
+        "params": {
+          "additionalProperties": true,
+          "title": "Params",
+          "type": "object"
+        },
+        "reason": {
+          "default": "",
+          "title": "Reason",
+          "type": "string"
+        }
+      },
+      "title": "TrialAbandoned",
+      "type": "object"
+    },
+    "TrialFinished": {
+      "additionalProperties": true,
+      "description": "How a trial ended; ``rejected`` when a person rejected it in review mode.",
+      "properties": {
+        "config": {
+          "additionalProperties": true,
+          "title": "Config",
+          "type": "object"
+        },
+        "device": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Device"
+        },
+        "duration_s": {
+          "default": 0.0,
+          "title": "Duration S",
+          "type": "number"
+        },
+        "error": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Error"
+        },
+        "intermediate_values": {
+          "items": {
+            "maxItems": 2,
+            "minItems": 2,
+            "prefixItems": [
+              {
+                "type": "integer"
+              },
+              {
+                "type": "number"
+              }
+            ],
+            "type": "array"
+          },
+          "title": "Intermediate Values",
+          "type": "array"
+        },
+        "seed": {
+          "default": 0,
+          "title": "Seed",
+          "type": "integer"
+        },
+        "status": {
+          "anyOf": [
+            {
+              "enum": [
+                "complete",
+                "failed",
+                "pruned",
+                "timeout"
+              ],
+              "type": "string"
+            },
+            {
+              "const": "rejected",
+              "type": "string"
+            }
+          ],
+          "title": "Status"
+        },
+        "traceback": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Traceback"
+        },
+        "value": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Value"
+        }
+      },
+      "required": [
+        "status"
+      ],
+      "title": "TrialFinished",
+      "type": "object"
+    },
+    "TrialStarted": {
+      "additionalProperties": true,
+      "description": "A trial's configuration went to a worker.",
+      "properties": {
+        "config": {
+          "additionalProperties": true,
+          "title": "Config",
+          "type": "object"
+        },
+        "worker_id": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Worker Id"
+        }
+      },
+      "title": "TrialStarted",
+      "type": "object"
+    },
+    "UserAction": {
+      "additionalProperties": true,
+      "description": "A person's decision, written by a face and read by the running session: ``stop``\n(the session), or ``accept``/``reject``/``edit`` (the suggestion for ``trial``).",
+      "properties": {
+        "action": {
+          "enum": [
+            "stop",
+            "accept",
+            "reject",
+            "edit"
+          ],
+          "title": "Action",
+          "type": "string"
+        },
+        "config": {
+          "anyOf": [
+            {
+              "additionalProperties": true,
+              "type": "object"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Config"
+        },
+        "trial": {
+          "anyOf": [
+            {
+              "type": "integer"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Trial"
+        }
+      },
+      "required": [
+        "action"
+      ],
+      "title": "UserAction",
+      "type": "object"
+    }
+  },
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "additionalProperties": false,
+  "description": "Payloads of the assistant's events, by kind (assistant/events.py).",
+  "properties": {
+    "fallback": {
+      "$ref": "#/$defs/Fallback"
+    },
+    "final_evaluation": {
+      "$ref": "#/$defs/FinalEvaluated"
+    },
+    "llm_degraded": {
+      "$ref": "#/$defs/LLMHealthChanged"
+    },
+    "llm_recovered": {
+      "$ref": "#/$defs/LLMHealthChanged"
+    },
+    "llm_unavailable": {
+      "$ref": "#/$defs/LLMHealthChanged"
+    },
+    "session_created": {
+      "$ref": "#/$defs/SessionCreated"
+    },
+    "session_failed": {
+      "$ref": "#/$defs/SessionFailed"
+    },
+    "session_finished": {
+      "$ref": "#/$defs/SessionEnded"
+    },
+    "session_started": {
+      "$ref": "#/$defs/SessionStarted"
+    },
+    "session_stopped": {
+      "$ref": "#/$defs/SessionEnded"
+    },
+    "suggestion": {
+      "$ref": "#/$defs/SuggestionMade"
+    },
+    "tool_chosen": {
+      "$ref": "#/$defs/ToolChosen"
+    },
+    "trial_abandoned": {
+      "$ref": "#/$defs/TrialAbandoned"
+    },
+    "trial_finished": {
+      "$ref": "#/$defs/TrialFinished"
+    },
+    "trial_started": {
+      "$ref": "#/$defs/TrialStarted"
+    },
+    "user_action": {
+      "$ref": "#/$defs/UserAction"
+    }
+  },
+  "required": [
+    "fallback",
+    "final_evaluation",
+    "llm_degraded",
+    "llm_recovered",
+    "llm_unavailable",
+    "session_created",
+    "session_failed",
+    "session_finished",
+    "session_started",
+    "session_stopped",
+    "suggestion",
+    "tool_chosen",
+    "trial_abandoned",
+    "trial_finished",
+    "trial_started",
+    "user_action"
+  ],
+  "title": "AssistantEvents",
+  "type": "object"
+};
