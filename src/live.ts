@@ -37,9 +37,24 @@ const DECIDED: { [action: string]: string } = {
   pending: 'Sending…'
 };
 
-const PLOT_W = 300;
-const PLOT_H = 150;
-const PAD = 26;
+type PlotlyModule = (typeof import('plotly.js-dist-min'))['default'];
+let plotly: Promise<PlotlyModule> | null = null;
+
+/** Plotly is a few MB: its own chunk, fetched when the first plot is drawn. */
+function loadPlotly(): Promise<PlotlyModule> {
+  plotly ??= import('plotly.js-dist-min').then(module => module.default);
+  return plotly;
+}
+
+/** A JupyterLab theme colour, for Plotly (which cannot read CSS variables). */
+function themeColor(name: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
+
+/** Plotly reads `<br>`, `<b>` and links in its text; a metric's name is shown as written. */
+function plotText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
 
 export function formatNumber(value: number | null | undefined): string {
   if (value === null || value === undefined || Number.isNaN(value)) {
@@ -94,6 +109,13 @@ export class SessionView extends Widget {
     this._plot = this.part('div', 'jp-AutomlAssistant-plot');
     this._table = this.part('div', 'jp-AutomlAssistant-table');
     this._cards = this.part('div', 'jp-AutomlAssistant-cards');
+    // A plot drawn while its page was hidden has Plotly's default size: fit it once shown.
+    this._resize = new ResizeObserver(() => {
+      if (this._plotted && this._plot.clientWidth > 0) {
+        void loadPlotly().then(Plotly => Plotly.Plots.resize(this._plot));
+      }
+    });
+    this._resize.observe(this._plot);
     this.reset('', 'maximize', 'score');
   }
 
@@ -126,6 +148,17 @@ export class SessionView extends Widget {
 
   get trialCount(): number {
     return Object.keys(this._view.trials).length;
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._resize.disconnect();
+    if (this._plotted) {
+      void loadPlotly().then(Plotly => Plotly.purge(this._plot));
+    }
+    super.dispose();
   }
 
   private render(): void {
@@ -167,49 +200,75 @@ export class SessionView extends Widget {
       (top ? `; best ${view.metric} ${formatNumber(top.value)} (trial ${top.number})` : '');
   }
 
+  /** Best so far with Plotly: each complete trial a marker, the best so far a step line. */
   private renderPlot(): void {
+    const token = ++this._plotToken;
     const points = bestSoFar(this._view);
-    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-    svg.setAttribute('viewBox', `0 0 ${PLOT_W} ${PLOT_H}`);
-    svg.setAttribute('class', 'jp-AutomlAssistant-plotSvg');
-    svg.setAttribute('role', 'img');
-    svg.setAttribute('aria-label', `best ${this._view.metric} so far`);
-    this._plot.replaceChildren(svg);
-    if (points.length === 0) {
+    if (points.length === 0 && !this._plotted) {
       return;
     }
-    const values = points.map(([, value]) => value);
-    let lo = Math.min(...values);
-    let hi = Math.max(...values);
-    if (hi - lo < 1e-12) {
-      lo -= 0.5;
-      hi += 0.5;
-    }
-    const maxN = Math.max(1, points[points.length - 1][0]);
-    const x = (n: number) => PAD + ((PLOT_W - 2 * PAD) * n) / maxN;
-    const y = (v: number) => PLOT_H - PAD - ((PLOT_H - 2 * PAD) * (v - lo)) / (hi - lo);
-    const add = (tag: string, attrs: { [k: string]: string | number }, text?: string) => {
-      const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
-      for (const [k, v] of Object.entries(attrs)) {
-        el.setAttribute(k, String(v));
-      }
-      if (text !== undefined) {
-        el.textContent = text;
-      }
-      svg.appendChild(el);
-      return el;
-    };
-    add('line', { x1: PAD, y1: PLOT_H - PAD, x2: PLOT_W - PAD, y2: PLOT_H - PAD, class: 'axis' });
-    add('line', { x1: PAD, y1: PAD, x2: PAD, y2: PLOT_H - PAD, class: 'axis' });
-    add('text', { x: 2, y: PAD - 6, class: 'label' }, formatNumber(hi));
-    add('text', { x: 2, y: PLOT_H - 6, class: 'label' }, formatNumber(lo));
-    add('text', { x: PLOT_W - PAD, y: PLOT_H - 6, class: 'label' }, `trial ${maxN}`);
-    const path: string[] = [];
-    for (const [n, value, top] of points) {
-      path.push(`${path.length ? 'L' : 'M'}${x(n).toFixed(1)},${y(top).toFixed(1)}`);
-      add('circle', { cx: x(n).toFixed(1), cy: y(value).toFixed(1), r: 3, class: 'trial' });
-    }
-    add('path', { d: path.join(' '), class: 'best' });
+    loadPlotly()
+      .then(Plotly => {
+        if (token !== this._plotToken || this.isDisposed) {
+          return; // a later render draws what is current
+        }
+        if (points.length === 0) {
+          Plotly.purge(this._plot);
+          this._plotted = false;
+          return;
+        }
+        const x = points.map(([n]) => n);
+        const font = themeColor('--jp-ui-font-color1', '#333');
+        const grid = themeColor('--jp-border-color2', '#e0e0e0');
+        const axis = { gridcolor: grid, zerolinecolor: grid, automargin: true };
+        void Plotly.react(
+          this._plot,
+          [
+            {
+              type: 'scatter',
+              mode: 'markers',
+              name: 'trial',
+              x,
+              y: points.map(([, value]) => value),
+              marker: { size: 7, color: themeColor('--jp-brand-color2', '#64b5f6') },
+              hovertemplate: 'trial %{x}: %{y:.4g}<extra></extra>'
+            },
+            {
+              type: 'scatter',
+              mode: 'lines',
+              name: 'best so far',
+              x,
+              y: points.map(([, , top]) => top),
+              line: { shape: 'hv', width: 2, color: themeColor('--jp-brand-color1', '#1976d2') },
+              hovertemplate: 'best after trial %{x}: %{y:.4g}<extra></extra>'
+            }
+          ],
+          {
+            height: 190,
+            margin: { l: 8, r: 8, t: 24, b: 8 },
+            font: { size: 10, color: font },
+            paper_bgcolor: 'rgba(0,0,0,0)',
+            plot_bgcolor: 'rgba(0,0,0,0)',
+            showlegend: true,
+            legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom' },
+            // Trial numbers are whole: one tick each while they are few, Plotly's beyond.
+            xaxis: {
+              ...axis,
+              title: { text: 'trial' },
+              tickformat: 'd',
+              rangemode: 'tozero',
+              dtick: x[x.length - 1] < 10 ? 1 : undefined
+            },
+            yaxis: { ...axis, title: { text: plotText(this._view.metric) } }
+          },
+          { displayModeBar: false, responsive: true }
+        );
+        this._plotted = true;
+      })
+      .catch(error => {
+        console.warn('automl-assistant: the plot could not be drawn', error);
+        this._plot.textContent = `The plot could not be drawn: ${error}`;
+      });
   }
 
   private renderCards(): void {
@@ -383,10 +442,13 @@ export class SessionView extends Widget {
   private _plot: HTMLElement;
   private _cards: HTMLElement;
   private _table: HTMLElement;
+  private _resize: ResizeObserver;
   private _sessionId = '';
   private _view: ISessionView = emptyView();
   private _local = new Map<number, ILocalDecision>();
   private _rendered = false;
+  private _plotted = false;
+  private _plotToken = 0;
   private _decide: DecideFn | null;
   private _sortKey: SortKey = 'number';
   private _sortAsc = true;

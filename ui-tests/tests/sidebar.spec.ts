@@ -31,8 +31,18 @@ test('tune from the sidebar, then step through the replay', async ({ page }) => 
   await expect(sidebar.locator('.jp-AutomlAssistant-status')).toContainText('finished', {
     timeout: 60000
   });
-  await expect(sidebar.locator('.jp-AutomlAssistant-plotSvg circle.trial')).toHaveCount(5);
-  await expect(sidebar.locator('.jp-AutomlAssistant-plotSvg path.best')).toHaveCount(1);
+  // The best-so-far plot (Plotly): a marker per complete trial, one best-so-far line.
+  const plot = sidebar.locator('.jp-AutomlAssistant-plot.js-plotly-plot');
+  const traces = plot.locator('.scatterlayer .trace');
+  await expect(traces).toHaveCount(2);
+  await expect(traces.nth(0).locator('path.point')).toHaveCount(5);
+  await expect(traces.nth(1).locator('path.js-line')).toHaveCount(1);
+  await expect(plot.locator('.ytitle')).toHaveText('roc_auc');
+  const plotted = await plot.evaluate(el => (el as any).data.map((t: any) => t.x));
+  expect(plotted).toEqual([
+    [0, 1, 2, 3, 4],
+    [0, 1, 2, 3, 4]
+  ]);
   await expect(sidebar.locator('.jp-AutomlAssistant-card').first()).toContainText('Trial 4');
   await page.screenshot({ path: `${SHOTS}/sidebar-live.png` });
 
@@ -67,6 +77,9 @@ test('tune from the sidebar, then step through the replay', async ({ page }) => 
   await slider.fill(String(steps));
   await expect(
     sidebar.locator('.jp-AutomlAssistant-replay .jp-AutomlAssistant-trial.jp-mod-complete')
+  ).toHaveCount(5);
+  await expect(
+    sidebar.locator('.jp-AutomlAssistant-replay .js-plotly-plot .scatterlayer .trace path.point')
   ).toHaveCount(5);
   await page.screenshot({ path: `${SHOTS}/sidebar-replay-end.png` });
 });
