@@ -2,12 +2,12 @@
 
 :class:`SessionWidget` follows a session the way every face does: it asks the store for the
 events after the last one it saw (:meth:`SessionWidget.refresh`) and redraws a status line, a
-best-so-far plot (an inline SVG, so it needs no plotting library and no browser-side code of
-its own), the latest suggestion with the engine's rationale, and a trials table. Passing
-:meth:`SessionWidget.callback` to ``TuningSession.run(callbacks=...)`` refreshes it after each
-trial; :meth:`SessionWidget.follow` polls the store instead, for a session that runs
-elsewhere (another process or machine, the JupyterLab sidebar). All text is HTML-escaped:
-rationales are LLM output, which is data. It never prints.
+best-so-far plot (a Plotly ``FigureWidget``, updated in place), the latest suggestion with the
+engine's rationale, and a trials table. Passing :meth:`SessionWidget.callback` to
+``TuningSession.run(callbacks=...)`` refreshes it after each trial; :meth:`SessionWidget.follow`
+polls the store instead, for a session that runs elsewhere (another process or machine, the
+JupyterLab sidebar). All text is HTML-escaped: rationales are LLM output, which is data. It
+never prints.
 
 Example:
     >>> from assistant.store import Store
@@ -19,8 +19,9 @@ Example:
     ...                        trial_number=0)
     >>> view.refresh()
     1
-    >>> view.plot.value.count("<circle")
-    1
+    >>> trials, best = view.plot.data
+    >>> trials.x, trials.y, best.y
+    ((0,), (0.9,), (0.9,))
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _ENDED = {"finished", "stopped", "failed"}
-_PLOT_WIDTH, _PLOT_HEIGHT, _PLOT_PAD = 360, 180, 28
 # The LLM's health is a banner, not a footnote: a dead LLM must be seen at a glance.
 _BANNER_STYLE = {
     "ok": "",
@@ -63,8 +63,10 @@ class SessionWidget:
         session_id: the session to show when ``source`` is a store.
 
     The view shows what the store already holds as soon as it is created. ``widget`` is the
-    ipywidgets container; a notebook displays the object itself too. ``status``, ``plot``,
-    ``suggestion`` and ``table`` are its ``ipywidgets.HTML`` parts.
+    ipywidgets container; a notebook displays the object itself too. ``status``,
+    ``suggestion`` and ``table`` are its ``ipywidgets.HTML`` parts; ``plot`` is a Plotly
+    ``FigureWidget`` whose first trace holds each complete trial's value and whose second the
+    best value so far.
 
     Example:
         >>> from assistant.store import Store
@@ -97,7 +99,7 @@ class SessionWidget:
         self._follower: threading.Thread | None = None
 
         self.status = ipywidgets.HTML()
-        self.plot = ipywidgets.HTML()
+        self.plot = _best_so_far_figure()
         self.suggestion = ipywidgets.HTML(layout=ipywidgets.Layout(flex="1 1 auto"))
         self.table = ipywidgets.HTML()
         self.widget: ipywidgets.VBox = ipywidgets.VBox(
@@ -168,7 +170,7 @@ class SessionWidget:
     def _render(self) -> None:
         points = self.view.best_so_far()
         self.status.value = self._status_html(points)
-        self.plot.value = self._plot_svg(points)
+        self._update_plot(points)
         self.suggestion.value = self._suggestion_html()
         self.table.value = self._table_html()
 
@@ -214,52 +216,20 @@ class SessionWidget:
         )
         return warning + " · ".join(parts) + latest
 
-    def _plot_svg(self, points: list[tuple[int, float, float]]) -> str:
-        w, h, pad = _PLOT_WIDTH, _PLOT_HEIGHT, _PLOT_PAD
-        head = (
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-            f'viewBox="0 0 {w} {h}" role="img" aria-label="best {_e(self.view.metric)} so far">'
-            f'<rect x="0" y="0" width="{w}" height="{h}" fill="#fafafa" stroke="#ddd"/>'
-        )
-        if not points:
-            return (
-                head + f'<text x="{w / 2}" y="{h / 2}" text-anchor="middle" fill="#888" '
-                'font-size="12">no complete trial yet</text></svg>'
+    def _update_plot(self, points: list[tuple[int, float, float]]) -> None:
+        numbers = [number for number, _value, _best in points]
+        with self.plot.batch_update():
+            trials, best = self.plot.data
+            trials.x, trials.y = numbers, [value for _n, value, _best in points]
+            best.x, best.y = numbers, [top for _n, _value, top in points]
+            # Plotly reads a few HTML tags in its text: a metric's name is shown as written.
+            metric = _e(self.view.metric)
+            self.plot.layout.yaxis.title.text = metric
+            # Trial numbers are whole: one tick each while they are few, Plotly's beyond.
+            self.plot.layout.xaxis.dtick = 1 if numbers and numbers[-1] < 10 else None
+            self.plot.layout.title.text = (
+                f"best {metric} so far" if points else "no complete trial yet"
             )
-        numbers = [p[0] for p in points]
-        values = [v for p in points for v in (p[1], p[2])]
-        x_lo, x_hi = min(numbers), max(numbers)
-        y_lo, y_hi = min(values), max(values)
-
-        def x(number: int) -> float:
-            span = x_hi - x_lo
-            return pad + (number - x_lo) / span * (w - 2 * pad) if span else w / 2
-
-        def y(value: float) -> float:
-            span = y_hi - y_lo
-            return h - pad - (value - y_lo) / span * (h - 2 * pad) if span else h / 2
-
-        line = " ".join(f"{x(n):.1f},{y(best):.1f}" for n, _v, best in points)
-        dots = "".join(
-            f'<circle cx="{x(n):.1f}" cy="{y(v):.1f}" r="3" fill="#636efa">'
-            f"<title>trial {n}: {_e(format_score(v))}</title></circle>"
-            for n, v, _best in points
-        )
-        labels = (
-            f'<text x="4" y="{pad - 8}" font-size="11" fill="#444">'
-            f"best {_e(self.view.metric)} so far</text>"
-            f'<text x="{w - 4}" y="{pad - 8}" font-size="11" fill="#444" text-anchor="end">'
-            f"{_e(format_score(y_hi))}</text>"
-            f'<text x="{w - 4}" y="{h - 8}" font-size="11" fill="#444" text-anchor="end">'
-            f"{_e(format_score(y_lo))}</text>"
-        )
-        return (
-            head
-            + labels
-            + f'<polyline points="{line}" fill="none" stroke="#ef553b" stroke-width="2"/>'
-            + dots
-            + "</svg>"
-        )
 
     def _suggestion_html(self) -> str:
         latest = self.view.latest_suggestions(1)
@@ -296,6 +266,47 @@ class SessionWidget:
             rows,
         )
         return f'<div style="max-height:320px;overflow:auto">{table}</div>'
+
+
+def _best_so_far_figure() -> Any:
+    """An empty best-so-far figure: trial values as markers, the best so far as a step line."""
+    try:
+        import plotly.graph_objects as go
+
+        return go.FigureWidget(
+            data=[
+                go.Scatter(
+                    x=[],
+                    y=[],
+                    mode="markers",
+                    name="trial",
+                    marker={"size": 8},
+                    hovertemplate="trial %{x}: %{y:.4g}<extra></extra>",
+                ),
+                go.Scatter(
+                    x=[],
+                    y=[],
+                    mode="lines",
+                    name="best so far",
+                    line={"shape": "hv", "width": 2},
+                    hovertemplate="best after trial %{x}: %{y:.4g}<extra></extra>",
+                ),
+            ],
+            layout={
+                "width": 420,
+                "height": 260,
+                "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
+                "template": "plotly_white",
+                "title": {"font": {"size": 13}},
+                "xaxis": {"title": {"text": "trial"}, "tickformat": "d", "rangemode": "tozero"},
+                "legend": {"orientation": "h", "y": -0.25},
+            },
+        )
+    except ImportError as exc:  # plotly's FigureWidget needs anywidget
+        raise ImportError(
+            f"the notebook view's plot needs plotly and anywidget ({exc}): "
+            "pip install 'automl-assistant[jupyter]'"
+        ) from exc
 
 
 def _e(value: Any) -> str:

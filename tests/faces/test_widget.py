@@ -25,9 +25,21 @@ def _rows(view: SessionWidget) -> dict[int, str]:
     return {int(n): status for n, status in _ROW.findall(view.table.value)}
 
 
-def _polyline_points(view: SessionWidget) -> int:
-    match = re.search(r'<polyline points="([^"]*)"', view.plot.value)
-    return len(match[1].split()) if match else 0
+def _plotted(view: SessionWidget) -> tuple[list[tuple[int, float]], list[float]]:
+    """The figure's data: (trial number, value) of each marker, and the best-so-far line."""
+    trials, best = view.plot.data
+    assert trials.x == best.x
+    return list(zip(trials.x, trials.y, strict=True)), list(best.y)
+
+
+def _expected(
+    trials: list[FrozenTrial], maximize: bool
+) -> tuple[list[tuple[int, float]], list[float]]:
+    """What the plot must show of a study's trials: every complete one, and the best so far."""
+    points = [(t.number, t.value) for t in trials if t.state.name == "COMPLETE"]
+    pick = max if maximize else min
+    best = [pick(v for _n, v in points[: i + 1]) for i in range(len(points))]
+    return points, best
 
 
 def test_widget_follows_a_running_session(tmp_path, capsys) -> None:
@@ -35,7 +47,8 @@ def test_widget_follows_a_running_session(tmp_path, capsys) -> None:
     view = SessionWidget(session)
     assert "created" in view.status.value
     assert _rows(view) == {}
-    assert "no complete trial yet" in view.plot.value
+    assert _plotted(view) == ([], [])
+    assert view.plot.layout.title.text == "no complete trial yet"
     assert "No suggestion yet." in view.suggestion.value
 
     seen: list[int] = []
@@ -46,14 +59,19 @@ def test_widget_follows_a_running_session(tmp_path, capsys) -> None:
         assert "running" in view.status.value
         seen.append(trial.number)
 
+    figure = view.plot
     result = session.run(callbacks=[view.callback, check])
+    assert view.plot is figure  # updated in place, never replaced
 
     assert seen == list(range(6))
     assert view.refresh() > 0  # the final evaluation and the end of the session
     assert view.refresh() == 0
     trials = session.study.trials
     assert _rows(view) == {t.number: _STATE[t.state.name] for t in trials}
-    assert _polyline_points(view) == view.plot.value.count("<circle") == result.n_complete
+    assert _plotted(view) == _expected(trials, maximize=True)
+    assert len(_plotted(view)[0]) == result.n_complete
+    assert view.plot.layout.yaxis.title.text == "accuracy"
+    assert view.plot.layout.title.text == "best accuracy so far"
     assert "finished" in view.status.value
     assert f"6/6 trials finished ({result.n_complete} complete" in view.status.value
     assert "held-out accuracy" in view.status.value
@@ -67,7 +85,8 @@ def test_widget_opened_on_a_finished_session_shows_it_all(off_session) -> None:
     view = SessionWidget(off_session.store, off_session.id)
 
     assert len(_rows(view)) == len(off_session.study.trials)
-    assert _polyline_points(view) == off_session.result().n_complete
+    assert _plotted(view) == _expected(off_session.study.trials, maximize=True)
+    assert len(_plotted(view)[0]) == off_session.result().n_complete
     assert "finished" in view.status.value
     bundle = view._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
@@ -94,11 +113,26 @@ def test_widget_escapes_names_and_rationales(tmp_path) -> None:
     )
 
     assert view.refresh() == 3
-    for part in (view.status, view.plot, view.suggestion, view.table):
+    for part in (view.status, view.suggestion, view.table):
         assert MARKUP not in part.value
+    assert MARKUP not in view.plot.to_json()
+    assert _plotted(view) == ([(0, 0.4), (1, 0.7)], [0.4, 0.4])  # minimised: 0.4 stays best
     assert html.escape(MARKUP) in view.suggestion.value
     assert html.escape(MARKUP) in view.status.value
     assert "best f1 0.4 (trial 0)" in view.status.value  # minimised: the lower one
+
+
+def test_widget_plot_shows_a_metric_name_as_written(tmp_path) -> None:
+    store = Store(f"sqlite:///{tmp_path}/w.db")
+    sid = store.create_session(name="m", study_name="m", spec={"metric": "<b>f1</b>"})
+    view = SessionWidget(store, sid)
+    store.append_event(
+        sid, events.TRIAL_FINISHED, {"status": "complete", "value": 1.0}, trial_number=0
+    )
+    view.refresh()
+    # Plotly reads tags in its text: escaped, the name shows as it is spelled.
+    assert view.plot.layout.yaxis.title.text == "&lt;b&gt;f1&lt;/b&gt;"
+    assert view.plot.layout.title.text == "best &lt;b&gt;f1&lt;/b&gt; so far"
 
 
 def test_widget_needs_a_session_id_with_a_store(tmp_path) -> None:

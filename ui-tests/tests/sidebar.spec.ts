@@ -242,3 +242,28 @@ test('a dead LLM shows as a banner over the live view', async ({ page }) => {
   });
   await page.screenshot({ path: `${SHOTS}/sidebar-llm-unavailable.png` });
 });
+
+test('the notebook widget draws its best-so-far plot with Plotly', async ({ page }) => {
+  await page.notebook.createNew('widget.ipynb');
+  await page.notebook.setCell(
+    0,
+    'code',
+    'from assistant.store import Store\nfrom assistant.widget import SessionWidget\n' +
+      'store = Store("sqlite:///:memory:")\n' +
+      'spec = {"metric": "accuracy", "direction": "maximize"}\n' +
+      'sid = store.create_session(name="demo", study_name="demo", spec=spec)\n' +
+      'done = {"status": "complete"}\n' +
+      // One line each: the editor indents what follows a colon.
+      '_ = [store.append_event(sid, "trial_finished", {**done, "value": v}, trial_number=n)' +
+      ' for n, v in enumerate([0.8, 0.9, 0.85])]\n' +
+      'SessionWidget(store, sid)'
+  );
+  await page.notebook.runCell(0, true);
+  // FigureWidget is an anywidget: its front end comes with the anywidget package.
+  const plot = page.locator('.jp-OutputArea .js-plotly-plot');
+  const traces = plot.locator('.scatterlayer .trace');
+  await expect(traces.nth(0).locator('path.point')).toHaveCount(3, { timeout: 60000 });
+  await expect(traces.nth(1).locator('path.js-line')).toHaveCount(1);
+  await expect(plot.locator('.gtitle')).toHaveText('best accuracy so far');
+  await page.screenshot({ path: `${SHOTS}/notebook-widget.png` });
+});
