@@ -1,7 +1,10 @@
-"""Writes the JSON Schema of the event payloads, the source of the sidebar's TypeScript types.
+"""The JSON Schema of the event payloads and of the folded view: the source of the sidebar's
+TypeScript types.
 
-``python -m assistant.event_schema src/events.schema.json`` (``make event-types`` also runs
-json-schema-to-typescript on it); CI regenerates both and fails on any difference.
+``python -m assistant.event_schema src/events.schema.json`` writes it (``make event-types``
+also turns it into ``src/events.generated.ts``); CI regenerates both and fails on any
+difference. Because the sidebar's view types come from :class:`~assistant.fold.SessionView`
+too, a field added to a payload or to the view reaches the TypeScript without a hand edit.
 """
 
 from __future__ import annotations
@@ -9,8 +12,45 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-from assistant.events import json_schema
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from assistant.events import PAYLOADS
+from assistant.fold import SessionView
+
+
+def json_schema() -> dict[str, Any]:
+    """One schema: every payload model and the view under ``$defs``; ``events`` maps each
+    event kind to its payload model, ``view`` is the fold's :class:`SessionView`."""
+    models: list[type[BaseModel]] = sorted(
+        {*PAYLOADS.values(), SessionView}, key=lambda m: m.__name__
+    )
+    _, top = models_json_schema(
+        [(m, "serialization") for m in models], ref_template="#/$defs/{model}"
+    )
+    kinds = {kind: {"$ref": f"#/$defs/{PAYLOADS[kind].__name__}"} for kind in sorted(PAYLOADS)}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "AssistantSchema",
+        "description": "Payloads of the assistant's events by kind (assistant/events.py), and "
+        "the view their fold makes (assistant/fold.py).",
+        "type": "object",
+        "properties": {
+            "events": {
+                "title": "EventPayloads",
+                "type": "object",
+                "properties": kinds,
+                "required": sorted(kinds),
+                "additionalProperties": False,
+            },
+            "view": {"$ref": "#/$defs/SessionView"},
+        },
+        "required": ["events", "view"],
+        "additionalProperties": False,
+        "$defs": top.get("$defs", {}),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,7 @@ Events are appended to the store with increasing ids; the CLI's progress, the no
 widget, the JupyterLab sidebar and replay all render the same stream. Each kind is a
 constant here and has one typed payload model (:data:`PAYLOADS`): the session writes events
 through :func:`emit`, faces read them through :func:`payload_of`, and the sidebar's
-TypeScript types are generated from :func:`json_schema` (``make event-types``).
+TypeScript types are generated from these models (:mod:`assistant.event_schema`).
 
 Payload models ignore no field: an unknown key (written by a newer release) is kept, and a
 missing one takes its default, so old sessions stay readable.
@@ -24,7 +24,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import models_json_schema
 
 from assistant.records import (
     FinalEvaluation,
@@ -258,25 +257,3 @@ def emit(
     return store.append_event(
         session_id, kind, payload.model_dump(mode="json"), trial_number=trial_number
     )
-
-
-def json_schema() -> dict[str, Any]:
-    """One JSON Schema holding every payload model under ``$defs``, and ``kinds`` mapping
-    each event kind to its model: the source of the sidebar's generated TypeScript types."""
-    models = sorted({*PAYLOADS.values()}, key=lambda m: m.__name__)
-    _, top = models_json_schema(
-        [(m, "serialization") for m in models], ref_template="#/$defs/{model}"
-    )
-    defs = top.get("$defs", {})
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "AssistantEvents",
-        "description": "Payloads of the assistant's events, by kind (assistant/events.py).",
-        "type": "object",
-        "properties": {
-            kind: {"$ref": f"#/$defs/{PAYLOADS[kind].__name__}"} for kind in sorted(PAYLOADS)
-        },
-        "required": sorted(PAYLOADS),
-        "additionalProperties": False,
-        "$defs": defs,
-    }

@@ -31,7 +31,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant import events
 from assistant.llm_health import fold_llm_health
@@ -47,15 +47,24 @@ SessionState = Literal["", "created", "running", "finished", "stopped", "failed"
 _STATES = {"created", "running", "finished", "stopped", "failed"}
 
 
+# The view's JSON always has every field: the generated TypeScript types say so too.
+_VIEW_CONFIG = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
 class Decision(BaseModel):
     """A person's decision on a trial's suggestion (review mode)."""
+
+    model_config = _VIEW_CONFIG
 
     action: Literal["accept", "reject", "edit"]
     config: dict[str, Any] = Field(default_factory=dict)
 
 
 class TrialRow(BaseModel):
-    """One trial as the events tell it so far."""
+    """One trial as the events tell it so far; ``suggestion`` and ``outcome`` are the
+    events' payloads as written, so a face reads any of their fields from here."""
+
+    model_config = _VIEW_CONFIG
 
     number: int
     status: RowStatus = "suggested"
@@ -65,11 +74,14 @@ class TrialRow(BaseModel):
     duration_s: float | None = None
     error: str | None = None
     suggestion: events.SuggestionMade | None = None
+    outcome: events.TrialFinished | None = None
     decision: Decision | None = None
 
 
 class SessionView(BaseModel):
-    """A session as its event stream tells it."""
+    """A session as its event stream tells it; ``started`` is the last run's start."""
+
+    model_config = _VIEW_CONFIG
 
     state: SessionState = ""
     error: str | None = None
@@ -78,6 +90,7 @@ class SessionView(BaseModel):
     n_trials: int | None = None
     tool: str | None = None
     review: bool = False
+    started: events.SessionStarted | None = None
     trials: dict[int, TrialRow] = Field(default_factory=dict)
     health: LLMHealthState = Field(default_factory=LLMHealthState)
     n_fallbacks: int = 0
@@ -174,6 +187,7 @@ def _apply(view: SessionView, event: EventRecord) -> None:
     elif isinstance(payload, events.SessionStarted):
         view.state = "running"
         view.review = payload.review
+        view.started = payload
         view.error = None
     elif isinstance(payload, events.SessionEnded):
         view.state = "finished" if event.kind == events.SESSION_FINISHED else "stopped"
@@ -202,6 +216,7 @@ def _apply_trial(view: SessionView, row: TrialRow, payload: events.Payload) -> N
         if row.decision is not None and row.decision.action == "edit":
             row.source = "user"  # the edit the space allowed replaced the suggestion
     elif isinstance(payload, events.TrialFinished):
+        row.outcome = payload
         row.status = payload.status
         row.value = payload.value
         row.duration_s = payload.duration_s

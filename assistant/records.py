@@ -96,6 +96,8 @@ class LLMHealthState(BaseModel):
     """The LLM's health as the event stream tells it so far; ``since_trial`` is the trial
     where the current state (trouble of either kind, or health) began."""
 
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     state: HealthState = "ok"
     reason: str = ""
     since_trial: int | None = None

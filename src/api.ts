@@ -1,9 +1,9 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import type { AssistantEvents } from './events.generated';
+import type { EventPayloads } from './events.generated';
 
-export type EventKind = keyof AssistantEvents;
+export type EventKind = keyof EventPayloads;
 
 /**
  * One event of a session's stream, as the server extension sends it: its `payload` is typed
@@ -17,7 +17,7 @@ export type IEvent = {
     created_at: string;
     kind: K;
     trial_number: number | null;
-    payload: AssistantEvents[K];
+    payload: EventPayloads[K];
   };
 }[EventKind];
 

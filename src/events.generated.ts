@@ -94,11 +94,37 @@ export type Config5 = {
   [k: string]: unknown;
 } | null;
 export type Trial = number | null;
+export type Direction1 = 'minimize' | 'maximize';
+export type Error3 = string | null;
+export type Reason4 = string;
+export type Restarts1 = number;
+export type SinceTrial1 = number | null;
+export type State2 = 'ok' | 'degraded' | 'unavailable';
+export type LastEventId = number;
+export type Metric3 = string;
+export type NFallbacks1 = number;
+export type NInvalid = number;
+export type NTrials1 = number | null;
+export type Review1 = boolean;
+export type State3 = '' | 'created' | 'running' | 'finished' | 'stopped' | 'failed';
+export type Tool2 = string | null;
+export type Action1 = 'accept' | 'reject' | 'edit';
+export type DurationS1 = number | null;
+export type Error4 = string | null;
+export type Number = number;
+export type Source2 = string | null;
+export type Status2 =
+  'suggested' | 'running' | 'complete' | 'pruned' | 'failed' | 'timeout' | 'rejected' | 'abandoned';
+export type Value1 = number | null;
 
 /**
- * Payloads of the assistant's events, by kind (assistant/events.py).
+ * Payloads of the assistant's events by kind (assistant/events.py), and the view their fold makes (assistant/fold.py).
  */
-export interface AssistantEvents {
+export interface AssistantSchema {
+  events: EventPayloads;
+  view: SessionView;
+}
+export interface EventPayloads {
   fallback: Fallback;
   final_evaluation: FinalEvaluated;
   llm_degraded: LLMHealthChanged;
@@ -360,10 +386,100 @@ export interface UserAction {
   trial?: Trial;
   [k: string]: unknown;
 }
+/**
+ * A session as its event stream tells it; ``started`` is the last run's start.
+ */
+export interface SessionView {
+  direction: Direction1;
+  error: Error3;
+  final: FinalEvaluation | null;
+  health: LLMHealthState;
+  last_event_id: LastEventId;
+  metric: Metric3;
+  n_fallbacks: NFallbacks1;
+  n_invalid: NInvalid;
+  n_trials: NTrials1;
+  review: Review1;
+  started: SessionStarted | null;
+  state: State3;
+  tool: Tool2;
+  trials: Trials;
+  [k: string]: unknown;
+}
+/**
+ * The LLM's health as the event stream tells it so far; ``since_trial`` is the trial
+ * where the current state (trouble of either kind, or health) began.
+ */
+export interface LLMHealthState {
+  reason: Reason4;
+  restarts: Restarts1;
+  since_trial: SinceTrial1;
+  state: State2;
+  [k: string]: unknown;
+}
+export interface Trials {
+  [k: string]: TrialRow;
+}
+/**
+ * One trial as the events tell it so far; ``suggestion`` and ``outcome`` are the
+ * events' payloads as written, so a face reads any of their fields from here.
+ */
+export interface TrialRow {
+  config: Config6;
+  decision: Decision | null;
+  duration_s: DurationS1;
+  error: Error4;
+  number: Number;
+  outcome: TrialFinished | null;
+  source: Source2;
+  status: Status2;
+  suggestion: SuggestionMade | null;
+  value: Value1;
+  [k: string]: unknown;
+}
+export interface Config6 {
+  [k: string]: unknown;
+}
+/**
+ * A person's decision on a trial's suggestion (review mode).
+ */
+export interface Decision {
+  action: Action1;
+  config: Config7;
+  [k: string]: unknown;
+}
+export interface Config7 {
+  [k: string]: unknown;
+}
 
 /** The JSON Schema these types come from: the sidebar checks payloads against it. */
 export const EVENTS_SCHEMA = {
   "$defs": {
+    "Decision": {
+      "description": "A person's decision on a trial's suggestion (review mode).",
+      "properties": {
+        "action": {
+          "enum": [
+            "accept",
+            "reject",
+            "edit"
+          ],
+          "title": "Action",
+          "type": "string"
+        },
+        "config": {
+          "additionalProperties": true,
+          "title": "Config",
+          "type": "object"
+        }
+      },
+      "required": [
+        "action",
+        "config"
+      ],
+      "title": "Decision",
+      "type": "object"
+    },
     "Fallback": {
       "additionalProperties": true,
       "description": "The LLM could not be used for a step; the statistical path was.",
@@ -583,6 +699,51 @@ export const EVENTS_SCHEMA = {
         "reason"
       ],
       "title": "LLMHealthChanged",
+      "type": "object"
+    },
+    "LLMHealthState": {
+      "description": "The LLM's health as the event stream tells it so far; ``since_trial`` is the trial\nwhere the current state (trouble of either kind, or health) began.",
+      "properties": {
+        "reason": {
+          "default": "",
+          "title": "Reason",
+          "type": "string"
+        },
+        "restarts": {
+          "default": 0,
+          "title": "Restarts",
+          "type": "integer"
+        },
+        "since_trial": {
+          "anyOf": [
+            {
+              "type": "integer"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Since Trial"
+        },
+        "state": {
+          "default": "ok",
+          "enum": [
+            "ok",
+            "degraded",
+            "unavailable"
+          ],
+          "title": "State",
+          "type": "string"
+        }
+      },
+      "required": [
+        "state",
+        "reason",
+        "since_trial",
+        "restarts"
+      ],
+      "title": "LLMHealthState",
       "type": "object"
     },
     "LLMHealthSummary": {
@@ -961,6 +1122,144 @@ export const EVENTS_SCHEMA = {
       "title": "SessionStarted",
       "type": "object"
     },
+    "SessionView": {
+      "description": "A session as its event stream tells it; ``started`` is the last run's start.",
+      "properties": {
+        "direction": {
+          "default": "maximize",
+          "enum": [
+            "minimize",
+            "maximize"
+          ],
+          "title": "Direction",
+          "type": "string"
+        },
+        "error": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Error"
+        },
+        "final": {
+          "anyOf": [
+            {
+              "$ref": "#/$defs/FinalEvaluation"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null
+        },
+        "health": {
+          "$ref": "#/$defs/LLMHealthState"
+        },
+        "last_event_id": {
+          "default": 0,
+          "title": "Last Event Id",
+          "type": "integer"
+        },
+        "metric": {
+          "default": "score",
+          "title": "Metric",
+          "type": "string"
+        },
+        "n_fallbacks": {
+          "default": 0,
+          "title": "N Fallbacks",
+          "type": "integer"
+        },
+        "n_invalid": {
+          "default": 0,
+          "title": "N Invalid",
+          "type": "integer"
+        },
+        "n_trials": {
+          "anyOf": [
+            {
+              "type": "integer"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "N Trials"
+        },
+        "review": {
+          "default": false,
+          "title": "Review",
+          "type": "boolean"
+        },
+        "started": {
+          "anyOf": [
+            {
+              "$ref": "#/$defs/SessionStarted"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null
+        },
+        "state": {
+          "default": "",
+          "enum": [
+            "",
+            "created",
+            "running",
+            "finished",
+            "stopped",
+            "failed"
+          ],
+          "title": "State",
+          "type": "string"
+        },
+        "tool": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Tool"
+        },
+        "trials": {
+          "additionalProperties": {
+            "$ref": "#/$defs/TrialRow"
+          },
+          "title": "Trials",
+          "type": "object"
+        }
+      },
+      "required": [
+        "state",
+        "error",
+        "metric",
+        "direction",
+        "n_trials",
+        "tool",
+        "review",
+        "started",
+        "trials",
+        "health",
+        "n_fallbacks",
+        "final",
+        "n_invalid",
+        "last_event_id"
+      ],
+      "title": "SessionView",
+      "type": "object"
+    },
     "SuggestionMade": {
       "additionalProperties": true,
       "description": "What the engine proposes for a trial, with its reasons.",
@@ -1274,6 +1573,130 @@ export const EVENTS_SCHEMA = {
       "title": "TrialFinished",
       "type": "object"
     },
+    "TrialRow": {
+      "description": "One trial as the events tell it so far; ``suggestion`` and ``outcome`` are the\nevents' payloads as written, so a face reads any of their fields from here.",
+      "properties": {
+        "config": {
+          "additionalProperties": true,
+          "title": "Config",
+          "type": "object"
+        },
+        "decision": {
+          "anyOf": [
+            {
+              "$ref": "#/$defs/Decision"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null
+        },
+        "duration_s": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Duration S"
+        },
+        "error": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Error"
+        },
+        "number": {
+          "title": "Number",
+          "type": "integer"
+        },
+        "outcome": {
+          "anyOf": [
+            {
+              "$ref": "#/$defs/TrialFinished"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null
+        },
+        "source": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Source"
+        },
+        "status": {
+          "default": "suggested",
+          "enum": [
+            "suggested",
+            "running",
+            "complete",
+            "pruned",
+            "failed",
+            "timeout",
+            "rejected",
+            "abandoned"
+          ],
+          "title": "Status",
+          "type": "string"
+        },
+        "suggestion": {
+          "anyOf": [
+            {
+              "$ref": "#/$defs/SuggestionMade"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null
+        },
+        "value": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Value"
+        }
+      },
+      "required": [
+        "number",
+        "status",
+        "config",
+        "source",
+        "value",
+        "duration_s",
+        "error",
+        "suggestion",
+        "outcome",
+        "decision"
+      ],
+      "title": "TrialRow",
+      "type": "object"
+    },
     "TrialStarted": {
       "additionalProperties": true,
       "description": "A trial's configuration went to a worker.",
@@ -1348,75 +1771,89 @@ export const EVENTS_SCHEMA = {
   },
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "additionalProperties": false,
-  "description": "Payloads of the assistant's events, by kind (assistant/events.py).",
+  "description": "Payloads of the assistant's events by kind (assistant/events.py), and the view their fold makes (assistant/fold.py).",
   "properties": {
-    "fallback": {
-      "$ref": "#/$defs/Fallback"
+    "events": {
+      "additionalProperties": false,
+      "properties": {
+        "fallback": {
+          "$ref": "#/$defs/Fallback"
+        },
+        "final_evaluation": {
+          "$ref": "#/$defs/FinalEvaluated"
+        },
+        "llm_degraded": {
+          "$ref": "#/$defs/LLMHealthChanged"
+        },
+        "llm_recovered": {
+          "$ref": "#/$defs/LLMHealthChanged"
+        },
+        "llm_unavailable": {
+          "$ref": "#/$defs/LLMHealthChanged"
+        },
+        "session_created": {
+          "$ref": "#/$defs/SessionCreated"
+        },
+        "session_failed": {
+          "$ref": "#/$defs/SessionFailed"
+        },
+        "session_finished": {
+          "$ref": "#/$defs/SessionEnded"
+        },
+        "session_started": {
+          "$ref": "#/$defs/SessionStarted"
+        },
+        "session_stopped": {
+          "$ref": "#/$defs/SessionEnded"
+        },
+        "suggestion": {
+          "$ref": "#/$defs/SuggestionMade"
+        },
+        "tool_chosen": {
+          "$ref": "#/$defs/ToolChosen"
+        },
+        "trial_abandoned": {
+          "$ref": "#/$defs/TrialAbandoned"
+        },
+        "trial_finished": {
+          "$ref": "#/$defs/TrialFinished"
+        },
+        "trial_started": {
+          "$ref": "#/$defs/TrialStarted"
+        },
+        "user_action": {
+          "$ref": "#/$defs/UserAction"
+        }
+      },
+      "required": [
+        "fallback",
+        "final_evaluation",
+        "llm_degraded",
+        "llm_recovered",
+        "llm_unavailable",
+        "session_created",
+        "session_failed",
+        "session_finished",
+        "session_started",
+        "session_stopped",
+        "suggestion",
+        "tool_chosen",
+        "trial_abandoned",
+        "trial_finished",
+        "trial_started",
+        "user_action"
+      ],
+      "title": "EventPayloads",
+      "type": "object"
     },
-    "final_evaluation": {
-      "$ref": "#/$defs/FinalEvaluated"
-    },
-    "llm_degraded": {
-      "$ref": "#/$defs/LLMHealthChanged"
-    },
-    "llm_recovered": {
-      "$ref": "#/$defs/LLMHealthChanged"
-    },
-    "llm_unavailable": {
-      "$ref": "#/$defs/LLMHealthChanged"
-    },
-    "session_created": {
-      "$ref": "#/$defs/SessionCreated"
-    },
-    "session_failed": {
-      "$ref": "#/$defs/SessionFailed"
-    },
-    "session_finished": {
-      "$ref": "#/$defs/SessionEnded"
-    },
-    "session_started": {
-      "$ref": "#/$defs/SessionStarted"
-    },
-    "session_stopped": {
-      "$ref": "#/$defs/SessionEnded"
-    },
-    "suggestion": {
-      "$ref": "#/$defs/SuggestionMade"
-    },
-    "tool_chosen": {
-      "$ref": "#/$defs/ToolChosen"
-    },
-    "trial_abandoned": {
-      "$ref": "#/$defs/TrialAbandoned"
-    },
-    "trial_finished": {
-      "$ref": "#/$defs/TrialFinished"
-    },
-    "trial_started": {
-      "$ref": "#/$defs/TrialStarted"
-    },
-    "user_action": {
-      "$ref": "#/$defs/UserAction"
+    "view": {
+      "$ref": "#/$defs/SessionView"
     }
   },
   "required": [
-    "fallback",
-    "final_evaluation",
-    "llm_degraded",
-    "llm_recovered",
-    "llm_unavailable",
-    "session_created",
-    "session_failed",
-    "session_finished",
-    "session_started",
-    "session_stopped",
-    "suggestion",
-    "tool_chosen",
-    "trial_abandoned",
-    "trial_finished",
-    "trial_started",
-    "user_action"
+    "events",
+    "view"
   ],
-  "title": "AssistantEvents",
+  "title": "AssistantSchema",
   "type": "object"
 };

@@ -23,69 +23,29 @@ import Ajv2020, { ValidateFunction } from 'ajv/dist/2020';
 import type { IEvent } from './api';
 import {
   EVENTS_SCHEMA,
+  type Decision,
   type FinalEvaluation,
   type LLMHealthChanged,
-  type SuggestionMade,
+  type LLMHealthState,
+  type SessionStarted,
+  type SessionView,
+  type TrialFinished,
+  type TrialRow,
   type UserAction
 } from './events.generated';
 
-export type RowStatus =
-  | 'suggested'
-  | 'running'
-  | 'complete'
-  | 'pruned'
-  | 'failed'
-  | 'timeout'
-  | 'rejected'
-  | 'abandoned';
-export type SessionState = '' | 'created' | 'running' | 'finished' | 'stopped' | 'failed';
+/** A session as its event stream tells it: `assistant.fold.SessionView`, generated. */
+export type ISessionView = SessionView;
+/** One trial as the events tell it so far: `assistant.fold.TrialRow`, generated. */
+export type ITrialRow = TrialRow;
+/** A person's decision on a trial's suggestion (review mode). */
+export type IDecision = Decision;
+/** The LLM's health as the stream tells it (`assistant.records.LLMHealthState`). */
+export type IHealth = LLMHealthState;
+export type RowStatus = TrialRow['status'];
+export type SessionState = SessionView['state'];
 export type HealthState = LLMHealthChanged['state'];
 export type Config = { [key: string]: unknown };
-
-/** A person's decision on a trial's suggestion (review mode). */
-export interface IDecision {
-  action: 'accept' | 'reject' | 'edit';
-  config: Config;
-}
-
-/** One trial as the events tell it so far. */
-export interface ITrialRow {
-  number: number;
-  status: RowStatus;
-  config: Config;
-  source: string | null;
-  value: number | null;
-  duration_s: number | null;
-  error: string | null;
-  suggestion: SuggestionMade | null;
-  decision: IDecision | null;
-}
-
-/** The LLM's health as the stream tells it (`assistant.records.LLMHealthState`). */
-export interface IHealth {
-  state: HealthState;
-  reason: string;
-  since_trial: number | null;
-  restarts: number;
-}
-
-/** A session as its event stream tells it (`assistant.fold.SessionView`). */
-export interface ISessionView {
-  state: SessionState;
-  error: string | null;
-  metric: string;
-  direction: 'minimize' | 'maximize';
-  n_trials: number | null;
-  tool: string | null;
-  review: boolean;
-  trials: { [number: string]: ITrialRow };
-  health: IHealth;
-  n_fallbacks: number;
-  final: FinalEvaluation | null;
-  /** Events skipped because their payload did not fit its model. */
-  n_invalid: number;
-  last_event_id: number;
-}
 
 /** The view before any event. */
 export function emptyView(): ISessionView {
@@ -97,6 +57,7 @@ export function emptyView(): ISessionView {
     n_trials: null,
     tool: null,
     review: false,
+    started: null,
     trials: {},
     health: { state: 'ok', reason: '', since_trial: null, restarts: 0 },
     n_fallbacks: 0,
@@ -158,7 +119,7 @@ export function latestSuggestions(view: ISessionView, n = 3): ITrialRow[] {
 type Property = { type?: string; default?: unknown };
 type Schema = {
   $defs: { [name: string]: { properties?: { [key: string]: Property }; required?: string[] } };
-  properties: { [kind: string]: { $ref: string } };
+  properties: { events: { properties: { [kind: string]: { $ref: string } } } };
 };
 
 /**
@@ -192,7 +153,7 @@ const SCHEMA = withFactoryDefaults(EVENTS_SCHEMA as unknown as Schema);
 const ajv = new Ajv2020({ useDefaults: true, strictSchema: false });
 ajv.addSchema(SCHEMA, 'events');
 const VALIDATORS = new Map<string, ValidateFunction>(
-  Object.entries(SCHEMA.properties).map(([kind, { $ref }]) => [
+  Object.entries(SCHEMA.properties.events.properties).map(([kind, { $ref }]) => [
     kind,
     ajv.getSchema(`events${$ref}`) as ValidateFunction
   ])
@@ -244,6 +205,7 @@ function apply(view: ISessionView, event: IEvent): void {
     case 'session_started':
       view.state = 'running';
       view.review = Boolean(e.payload.review);
+      view.started = e.payload as SessionStarted;
       view.error = null;
       break;
     case 'session_finished':
@@ -293,6 +255,7 @@ function applyTrial(row: ITrialRow, e: IEvent): void {
     }
     case 'trial_finished': {
       const { status, value, duration_s, error, config } = e.payload;
+      row.outcome = e.payload as TrialFinished;
       row.status = status;
       row.value = value ?? null;
       row.duration_s = duration_s ?? null;
@@ -361,6 +324,7 @@ function row(view: ISessionView, number: number): ITrialRow {
       duration_s: null,
       error: null,
       suggestion: null,
+      outcome: null,
       decision: null
     };
   }

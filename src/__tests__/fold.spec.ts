@@ -106,6 +106,16 @@ test('a payload that does not fit its model is skipped and counted', () => {
     ...emptyView(),
     state: 'running',
     review: true,
+    started: {
+      finished: 0,
+      n_jobs: 1,
+      remaining: 0,
+      resumed: false,
+      review: true,
+      target: null,
+      worker: false,
+      worker_id: ''
+    },
     n_invalid: 4,
     last_event_id: 8,
     trials: {
@@ -118,6 +128,17 @@ test('a payload that does not fit its model is skipped and counted', () => {
         duration_s: 0.0,
         error: null,
         decision: null,
+        outcome: {
+          status: 'complete',
+          value: 0.5,
+          error: null,
+          traceback: null,
+          duration_s: 0,
+          intermediate_values: [],
+          device: null,
+          config: {},
+          seed: 0
+        },
         suggestion: {
           config: { C: 1 },
           source: 'llm',
@@ -145,6 +166,7 @@ test('a payload that does not fit its model is skipped and counted', () => {
         duration_s: null,
         error: null,
         suggestion: null,
+        outcome: null,
         decision: null
       }
     }
@@ -177,7 +199,7 @@ test('parsing fills defaults on a copy, never on the event', () => {
 
 test('every optional field without a default is one the fold can fill', () => {
   const schema = {
-    properties: {},
+    properties: { events: { properties: {} } },
     $defs: { M: { required: ['a'], properties: { a: {}, b: { type: 'object' }, c: {} } } }
   };
   expect(() => withFactoryDefaults(schema)).toThrow('M.c');
