@@ -86,7 +86,7 @@ export class AssistantSidebar extends Panel {
     form.className = 'jp-AutomlAssistant-form';
     const input = document.createElement('input');
     input.className = 'jp-AutomlAssistant-input';
-    input.placeholder = '/tune df target=churn metric=roc_auc trials=30 — or /help';
+    input.placeholder = '/tune df target=churn metric=roc_auc n_trials=30 — or /help';
     const send = document.createElement('button');
     send.type = 'submit';
     send.className = 'jp-mod-styled jp-mod-accept';

@@ -22,7 +22,7 @@ test('tune from the sidebar, then step through the replay', async ({ page }) => 
   await expect(sidebar).toBeVisible();
 
   const input = sidebar.locator('.jp-AutomlAssistant-input');
-  await input.fill('/tune df target=target metric=roc_auc trials=5 model=random_forest llm=off');
+  await input.fill('/tune df target=target metric=roc_auc n_trials=5 model=random_forest llm=off');
   await input.press('Enter');
 
   await expect(sidebar.locator('.jp-AutomlAssistant-trial.jp-mod-complete')).toHaveCount(5, {
@@ -132,7 +132,7 @@ test('review mode: accept each suggestion before its trial runs', async ({ page 
   const toggle = sidebar.locator('.jp-AutomlAssistant-reviewToggle input');
   await toggle.check();
   const input = sidebar.locator('.jp-AutomlAssistant-input');
-  await input.fill('/tune df target=target metric=roc_auc trials=3 model=knn llm=off');
+  await input.fill('/tune df target=target metric=roc_auc n_trials=3 model=knn llm=off');
   await input.press('Enter');
   await expect(sidebar.locator('.jp-AutomlAssistant-message.jp-mod-user').last()).toContainText(
     'review=on'
@@ -182,7 +182,7 @@ test('review mode: edit and reject from the cards', async ({ page }) => {
   });
   const sidebar = page.locator('#automl-assistant-sidebar');
   const input = sidebar.locator('.jp-AutomlAssistant-input');
-  await input.fill('/tune df target=target trials=2 model=knn llm=off review=on');
+  await input.fill('/tune df target=target n_trials=2 model=knn llm=off review=on');
   await input.press('Enter');
   const live = sidebar.locator('[data-page="live"]');
 
@@ -229,7 +229,7 @@ test('a dead LLM shows as a banner over the live view', async ({ page }) => {
   await page.locator('.jp-SideBar.jp-mod-right [data-id="automl-assistant-sidebar"]').click();
   const sidebar = page.locator('#automl-assistant-sidebar');
   const input = sidebar.locator('.jp-AutomlAssistant-input');
-  await input.fill('/tune df target=target trials=8 model=knn');
+  await input.fill('/tune df target=target n_trials=8 model=knn');
   await input.press('Enter');
 
   const banner = sidebar.locator('.jp-AutomlAssistant-llmBanner');
