@@ -106,16 +106,8 @@ test('a payload that does not fit its model is skipped and counted', () => {
     ...emptyView(),
     state: 'running',
     review: true,
-    started: {
-      finished: 0,
-      n_jobs: 1,
-      remaining: 0,
-      resumed: false,
-      review: true,
-      target: null,
-      worker: false,
-      worker_id: ''
-    },
+    // Payloads are kept as written, with their models' defaults filled in.
+    started: parsePayload('session_started', { review: true }),
     n_invalid: 4,
     last_event_id: 8,
     trials: {
@@ -128,17 +120,7 @@ test('a payload that does not fit its model is skipped and counted', () => {
         duration_s: 0.0,
         error: null,
         decision: null,
-        outcome: {
-          status: 'complete',
-          value: 0.5,
-          error: null,
-          traceback: null,
-          duration_s: 0,
-          intermediate_values: [],
-          device: null,
-          config: {},
-          seed: 0
-        },
+        outcome: parsePayload('trial_finished', { status: 'complete', value: 0.5 }),
         suggestion: {
           config: { C: 1 },
           source: 'llm',
