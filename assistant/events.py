@@ -119,6 +119,8 @@ class SessionStarted(_Payload):
     worker_id: str = ""
     review: bool = False
     target: int | None = None
+    llm_model: str | None = None
+    """The LLM this run asks (``None`` when the LLM is off)."""
 
 
 class SessionEnded(SessionResult, _Payload):

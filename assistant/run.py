@@ -218,9 +218,23 @@ class Run:
             worker_id=self.worker_id,
             review=self.review,
             target=self.target,
+            llm_model=self._llm_model(),
         )
         events.emit(session.store, session.id, started)
         return remaining
+
+    def _llm_model(self) -> str | None:
+        """Which LLM this run asks, in words (before any client starts)."""
+        from assistant.llm.config import LLMConfig
+
+        if self.spec.mode == "off":
+            return None
+        if self.llm_client is not None:
+            return str(getattr(self.llm_client, "model_name", "") or type(self.llm_client).__name__)
+        config = self.session.llm_config or LLMConfig.from_public_dict(self.spec.llm or {})
+        if config.embedded or (config.base_url is None and config.model is None):
+            return "embedded (llama.cpp)"
+        return config.model or f"the first model at {config.base_url}"
 
     def _tool_and_data(self) -> tuple[Any, Any]:
         from assistant.tools import get_tool

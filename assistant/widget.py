@@ -192,6 +192,8 @@ class SessionWidget:
             best = points[-1][2]
             trial = next(number for number, value, _best in points if value == best)
             parts.append(_e(f"best {self.view.metric} {format_score(best)} (trial {trial})"))
+        if view.started is not None and view.started.llm_model:
+            parts.append(_e(f"LLM {view.started.llm_model}"))
         if view.n_fallbacks:
             parts.append(_e(f"{view.n_fallbacks} fallback(s)"))
         if view.final:

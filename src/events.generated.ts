@@ -56,6 +56,7 @@ export type NPruned = number;
 export type SessionId = string;
 export type Status = string;
 export type Finished = number;
+export type LlmModel = string | null;
 export type NJobs = number;
 export type Remaining = number;
 export type Resumed = boolean;
@@ -295,6 +296,7 @@ export interface CallsFailed {
  */
 export interface SessionStarted {
   finished?: Finished;
+  llm_model?: LlmModel;
   n_jobs?: NJobs;
   remaining?: Remaining;
   resumed?: Resumed;
@@ -1075,6 +1077,18 @@ export const EVENTS_SCHEMA = {
           "default": 0,
           "title": "Finished",
           "type": "integer"
+        },
+        "llm_model": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Llm Model"
         },
         "n_jobs": {
           "default": 1,

@@ -197,7 +197,8 @@ export class SessionView extends Widget {
       `Session ${this._sessionId}: ${state}, ${done}` +
       (view.n_trials ? ` of ${view.n_trials}` : '') +
       ' trials' +
-      (top ? `; best ${view.metric} ${formatNumber(top.value)} (trial ${top.number})` : '');
+      (top ? `; best ${view.metric} ${formatNumber(top.value)} (trial ${top.number})` : '') +
+      (view.started?.llm_model ? `; LLM ${view.started.llm_model}` : '');
   }
 
   /** Best so far with Plotly: each complete trial a marker, the best so far a step line. */

@@ -141,3 +141,22 @@ def test_two_worker_processes_share_one_session(tmp_path: Path, iris: Dataset) -
     assert all(t.state.is_finished() for t in trials), "no trial may be lost"
     started = session.store.events(session.id, kinds=[events.SESSION_STARTED])
     assert [e.payload["worker"] for e in started] == [True, True]
+
+
+def test_each_run_says_which_llm_it_asks(store: Store, iris: Dataset) -> None:
+    from assistant.fold import session_view
+    from assistant.llm import LLMConfig
+    from assistant.testing import ScriptedLLMServer, schema_responder
+
+    off = TuningSession.create(
+        iris, tool="knn", store=store, n_trials=2, mode="off", isolation="inline", n_folds=3
+    )
+    off.run()
+    assert session_view(store, off.id).started.llm_model is None
+    with ScriptedLLMServer(schema_responder(seed=3)) as server:
+        config = LLMConfig(base_url=server.base_url, model="scripted-m")
+        on = TuningSession.create(
+            iris, tool="knn", store=store, n_trials=2, llm=config, isolation="inline", n_folds=3
+        )
+        on.run()
+    assert session_view(store, on.id).started.llm_model == "scripted-m"
