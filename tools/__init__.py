@@ -1,7 +1,8 @@
 """Training tools: model families the tuner trains, the runner that isolates trials, and the
 final held-out evaluation.
 
-Importing this package does not import PyTorch; the PyTorch tools load it when they train.
+Importing this package does not import PyTorch or the gradient-boosting libraries (LightGBM,
+XGBoost, CatBoost: the optional ``gbm`` extra); their tools load them when they train.
 
 Example:
     >>> from sklearn.datasets import load_iris

@@ -1,10 +1,14 @@
 """Find tools by name, and let users add their own without editing the package.
 
-Built-in tools are registered under their names (``random_forest``, ``svm``, ...) plus a few
-aliases (``gbm`` -> ``hist_gradient_boosting``). :func:`register_tool` accepts a
-:class:`~assistant.tools.base.Tool` instance, a ``"package.module:attribute"`` path (to a
-tool instance, a tool class or a training function), or a plain training function
-``fn(X_train, y_train, X_valid, y_valid, config, seed) -> score`` with its search space.
+Built-in tools are registered under their names (``random_forest``, ``svm``, ``lightgbm``,
+...) plus a few aliases (``gbm`` -> ``hist_gradient_boosting``, ``xgb`` -> ``xgboost``). The
+gradient-boosting libraries are optional: their tools are always listed, but
+``list_tools(task)`` offers only those whose library is installed.
+
+:func:`register_tool` accepts a :class:`~assistant.tools.base.Tool` instance, a
+``"package.module:attribute"`` path (to a tool instance, a tool class or a training
+function), or a plain training function ``fn(X_train, y_train, X_valid, y_valid, config,
+seed) -> score`` with its search space.
 
 Example:
     >>> get_tool("gbm").name
@@ -27,6 +31,7 @@ from assistant.space import SearchSpace
 from .base import Tool
 from .data import TASKS, Task
 from .function_tool import FunctionTool, TrainFn
+from .gbm_tools import GBM_TOOLS, INSTALL_HINT, BoostingTool
 from .sklearn_tools import SKLEARN_TOOLS
 from .torch_tools import TORCH_TOOLS
 
@@ -50,6 +55,9 @@ ALIASES: dict[str, str] = {
     "neural_network": "mlp",
     "pytorch_mlp": "torch_mlp",
     "cnn": "torch_cnn",
+    "lgbm": "lightgbm",
+    "lgb": "lightgbm",
+    "xgb": "xgboost",
 }
 
 _lock = threading.Lock()
@@ -58,7 +66,7 @@ _tools: dict[str, Tool] = {}
 
 def _ensure_builtins() -> None:
     if not _tools:
-        for cls in (*SKLEARN_TOOLS, *TORCH_TOOLS):
+        for cls in (*SKLEARN_TOOLS, *TORCH_TOOLS, *GBM_TOOLS):
             tool = cls()
             _tools[tool.name] = tool
 
@@ -85,11 +93,22 @@ def get_tool(name: str) -> Tool:
 
 
 def list_tools(task: Task | None = None) -> list[Tool]:
-    """Registered tools sorted by name, optionally only those supporting ``task``."""
+    """Registered tools sorted by name, optionally only those that can be tuned for ``task``
+    here (a gradient-boosting tool whose library is not installed is left out, and logged)."""
     with _lock:
         _ensure_builtins()
         tools = sorted(_tools.values(), key=lambda t: t.name)
-    return [t for t in tools if task is None or t.supports(task)]
+    if task is None:
+        return tools
+    return [t for t in tools if _installed(t) and t.supports(task)]
+
+
+def _installed(tool: Tool) -> bool:
+    if not isinstance(tool, BoostingTool) or tool.available():
+        return True
+    logger.info("not offering %r: %s is not installed (%s)", tool.name, tool.distribution,
+                INSTALL_HINT)  # fmt: skip
+    return False
 
 
 def register_tool(

@@ -22,6 +22,9 @@ BUILTINS = {
     "mlp",
     "torch_mlp",
     "torch_cnn",
+    "lightgbm",
+    "xgboost",
+    "catboost",
 }
 
 
@@ -59,8 +62,8 @@ def test_aliases(alias: str, name: str) -> None:
 
 
 def test_unknown_tool_lists_known_names() -> None:
-    with pytest.raises(ToolError, match=r"unknown tool 'xgboost'; known tools: .*random_forest"):
-        get_tool("xgboost")
+    with pytest.raises(ToolError, match=r"unknown tool 'adaboost'; known tools: .*random_forest"):
+        get_tool("adaboost")
 
 
 def test_register_plain_function(cleanup: list[str]) -> None:
