@@ -196,11 +196,11 @@ def _summary(
         ("Tool", spec.get("tool")),
     ]
     for entry in timeline:
-        if entry.kind == events.TOOL_CHOSEN:
-            choice = entry.detail
-            why = choice.get("rationale") or ""
-            if choice.get("fallback"):
-                why = f"{why} (fallback: {choice['fallback']})".strip()
+        choice = entry.payload()
+        if isinstance(choice, events.ToolChosen):
+            why = choice.rationale
+            if choice.fallback:
+                why = f"{why} (fallback: {choice.fallback})".strip()
             rows.append(("Why this tool", why or None))
     rows += [
         ("Metric", spec.get("metric")),
@@ -286,22 +286,21 @@ def _rationale(timeline: list[TimelineEntry]) -> str:
     for entry in timeline:
         if entry.kind == LLM_CALL:
             calls_before.append(entry)
-        elif entry.kind == events.SUGGESTION:
-            s = entry.detail
-            fallback = s.get("fallback")
-            if s.get("rejected"):
-                rejected = f"{len(s['rejected'])} invalid LLM proposal(s) rejected"
+        elif isinstance(s := entry.payload(), events.SuggestionMade):
+            fallback = s.fallback
+            if s.rejected:
+                rejected = f"{len(s.rejected)} invalid LLM proposal(s) rejected"
                 fallback = f"{fallback}; {rejected}" if fallback else rejected
             rows.append(
                 (
                     entry.trial_number,
-                    s.get("source"),
-                    s.get("rationale") or None,
-                    format_config(s.get("config", {})),
-                    format_score(s.get("predicted")),
-                    _plus_minus(s.get("llm_pred"), s.get("llm_std")),
-                    _plus_minus(s.get("stat_pred"), s.get("stat_std")),
-                    format_score(s.get("llm_weight")),
+                    s.source,
+                    s.rationale or None,
+                    format_config(s.config),
+                    format_score(s.predicted),
+                    _plus_minus(s.llm_pred, s.llm_std),
+                    _plus_minus(s.stat_pred, s.stat_std),
+                    format_score(s.llm_weight),
                     fallback,
                     _calls_summary(calls_before),
                 )
@@ -357,16 +356,13 @@ def _token_usage(
 
 
 def _fallbacks(timeline: list[TimelineEntry], health: LLMHealthSummary) -> str:
+    typed = [(e.trial_number, e.payload()) for e in timeline]
     changes = [
-        (e.trial_number, e.detail.get("previous"), e.detail.get("state"), e.detail.get("reason"))
-        for e in timeline
-        if e.kind in events.LLM_HEALTH
+        (n, p.previous, p.state, p.reason)
+        for n, p in typed
+        if isinstance(p, events.LLMHealthChanged)
     ]
-    fallbacks = [
-        (e.trial_number, e.detail.get("source"), e.detail.get("reason"))
-        for e in timeline
-        if e.kind == events.FALLBACK
-    ]
+    fallbacks = [(n, p.source, p.reason) for n, p in typed if isinstance(p, events.Fallback)]
     failed_calls = [
         (
             f"{e.at:%H:%M:%S}",
@@ -395,21 +391,18 @@ def _fallbacks(timeline: list[TimelineEntry], health: LLMHealthSummary) -> str:
 
 
 def _final(timeline: list[TimelineEntry]) -> str:
-    finals = [e.detail for e in timeline if e.kind == events.FINAL_EVALUATION]
+    finals = [p for e in timeline if isinstance(p := e.payload(), events.FinalEvaluated)]
     if not finals:
         return _note("Not evaluated: the session has not finished with a complete trial.")
     f = finals[-1]
     return _key_values(
         [
-            ("Metric", f.get("metric")),
-            ("Held-out score", format_score(f.get("test_score"))),
-            (
-                "95% CI (bootstrap)",
-                f"{format_score(f.get('ci_low'))} – {format_score(f.get('ci_high'))}",
-            ),
-            ("Held-out samples (n_test)", f.get("n_test")),
-            ("CV score of the same configuration", format_score(f.get("cv_score"))),
-            ("Configuration", format_config(f.get("config", {}))),
+            ("Metric", f.metric),
+            ("Held-out score", format_score(f.test_score)),
+            ("95% CI (bootstrap)", f"{format_score(f.ci_low)} – {format_score(f.ci_high)}"),
+            ("Held-out samples (n_test)", f.n_test),
+            ("CV score of the same configuration", format_score(f.cv_score)),
+            ("Configuration", format_config(f.config)),
         ]
     )
 

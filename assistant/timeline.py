@@ -51,6 +51,16 @@ class TimelineEntry(BaseModel):
     title: str
     detail: dict[str, Any]
 
+    def payload(self) -> events.Payload | None:
+        """The event's typed payload (``None`` for an LLM call, or a payload that does not
+        fit its model)."""
+        if self.kind == LLM_CALL:
+            return None
+        try:
+            return events.parse_payload(self.kind, self.detail)
+        except ValidationError:
+            return None
+
 
 def build_timeline(store: Store, session_id: str) -> list[TimelineEntry]:
     """A session's events and LLM calls in the order they happened.
