@@ -92,10 +92,13 @@ def create_session(
     )
     if tool == "auto":
         tool = _choose_tool(store, session_id, train, resolved, notes, mode, llm_config)
-    tool_obj = get_tool(tool)
-    if not tool_obj.supports(data.task):
+    try:
+        tool_obj = get_tool(tool)
+        if not tool_obj.supports(data.task):
+            raise ToolError(f"tool {tool!r} does not support {data.task}")
+    except ToolError:  # unknown, unsupported or not installed: the session says so
         store.update_session(session_id, status="failed")
-        raise ToolError(f"tool {tool!r} does not support {data.task}")
+        raise
     folder = Path(data_dir) if data_dir else default_data_dir(store) / session_id
     data.save(folder)
     spec = SessionSpec(

@@ -160,3 +160,14 @@ def test_each_run_says_which_llm_it_asks(store: Store, iris: Dataset) -> None:
         )
         on.run()
     assert session_view(store, on.id).started.llm_model == "scripted-m"
+
+
+def test_a_tool_that_cannot_run_leaves_the_session_recorded_as_failed(
+    store: Store, iris: Dataset
+) -> None:
+    from assistant.errors import ToolError
+
+    with pytest.raises(ToolError):
+        TuningSession.create(iris, tool="no_such_tool", store=store, mode="off")
+    (record,) = store.list_sessions()
+    assert record.status == "failed"
