@@ -8,6 +8,13 @@ its event stream; the controller only says which session and which store. In rev
 (``/tune ... review=on``) each suggestion waits for ``/accept N``, ``/edit N key=value`` or
 ``/reject N``, which the controller writes as ``user_action`` events for the session to read.
 
+A message that is not a slash command is understood as one by
+:func:`~assistant.chat.intent.parse_request` (rules first, the configured LLM only for what
+they leave open). A question (status, best, explain, replay, help) runs at once; anything
+that starts, stops or decides is *proposed*: the reply carries the command, and ``/run`` runs
+it. With a strong LLM endpoint and an :attr:`ChatController.agent`, the agent answers
+instead, under the same rule.
+
 Example:
     >>> import pandas as pd
     >>> chat = ChatController({"df": pd.DataFrame({"x": [1, 2], "y": [0, 1]})},
@@ -16,6 +23,9 @@ Example:
     'Commands (they work without an LLM):'
     >>> parse_command("/tune df target=churn n_trials=5")
     ('tune', ['df'], {'target': 'churn', 'n_trials': '5'})
+    >>> reply = chat.handle("train a random forest on df")
+    >>> reply.command, reply.proposed
+    ('/tune df target=y model=random_forest', True)
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ import logging
 import shlex
 import threading
 from collections.abc import Callable, Mapping, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
@@ -34,6 +44,10 @@ from assistant.errors import AssistantError
 from assistant.records import Suggestion
 from assistant.store import Store
 from assistant.timeline import format_config, format_score
+
+if TYPE_CHECKING:
+    from assistant.chat.intent import IntentContext, ParsedRequest
+    from assistant.llm.base import LLMClient, LLMResponse, Message
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +64,11 @@ HELP = """Commands (they work without an LLM):
 /resume [ID]       resume the current session (or session ID) [review=on|off]
 /explain N         why trial N was suggested
 /replay ID         replay a session from the store (no LLM, no training) and step through it
-/help              this list"""
+/run               run the command proposed for a plain-language message
+/help              this list
+Plain language works too, e.g. "tune a gradient-boosted model on df for ROC-AUC, 40 trials":
+questions (status, best, explain, replay, help) are answered at once; what starts, stops or
+decides is proposed as a command, and runs only when you type /run."""
 
 _TUNE_OPTIONS = {
     "target",
@@ -75,6 +93,8 @@ class ChatReply(BaseModel):
 
     ``session_id`` and ``storage`` name the session the answer is about (the sidebar follows
     its events); ``view`` is ``"live"`` or ``"replay"``; ``code`` is a cell to insert.
+    ``command`` is the slash command a plain-language message was understood as (run, or
+    with ``proposed`` waiting for ``/run``: the sidebar shows it as a card to run or edit).
     """
 
     text: str
@@ -83,6 +103,8 @@ class ChatReply(BaseModel):
     storage: str | None = None
     view: str | None = None
     code: str | None = None
+    command: str | None = None
+    proposed: bool = False
 
 
 def parse_command(text: str) -> tuple[str, list[str], dict[str, str]]:
@@ -103,9 +125,14 @@ class ChatController:
         storage: the store URL (``None``: ``$ASSISTANT_STORAGE`` or ``./automl-assistant.db``).
         llm_base_url, llm_model: the LLM to use for new sessions (the API key comes from the
             kernel's environment only); neither means the configured default.
-        agent: answers messages that are not slash commands (``None``: say how to use them).
+        agent: answers messages that are not slash commands when the LLM is a configured
+            endpoint and model (not the embedded one); ``None``: the request parser answers.
         tune_defaults: options for every ``/tune`` that the message does not give
             (``{"llm": "off", "isolation": "inline"}``).
+        intent_llm: the LLM the request parser asks for what its rules leave open:
+            ``"auto"`` (the configured one, embedded by default; started on the first message
+            that needs it), ``"off"`` (rules only) or an ``LLMClient``. Its calls are recorded
+            in the store outside any session, with ``purpose="chat_intent"``.
     """
 
     def __init__(
@@ -117,6 +144,7 @@ class ChatController:
         llm_model: str | None = None,
         agent: Callable[[str], ChatReply] | None = None,
         tune_defaults: Mapping[str, str] | None = None,
+        intent_llm: LLMClient | Literal["auto", "off"] = "auto",
     ) -> None:
         self.namespace = namespace
         self.storage = storage
@@ -124,7 +152,11 @@ class ChatController:
         self.llm_model = llm_model
         self.agent = agent
         self.tune_defaults = dict(tune_defaults or {})
+        self.intent_llm = intent_llm
         self.session_id: str | None = None
+        self.proposal: str | None = None
+        """The command proposed last, which ``/run`` runs."""
+        self._intent_client: _ChatLLM | None = None
         self._store: Store | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -141,13 +173,7 @@ class ChatController:
         text = text.strip()
         try:
             if not text.startswith("/"):
-                if self.agent is None:
-                    return ChatReply(
-                        text="Natural-language chat needs an LLM; the slash commands always "
-                        "work. Type /help.",
-                        ok=False,
-                    )
-                return self.agent(text)
+                return self._plain(text)
             name, positional, options = parse_command(text)
             command = self._commands().get(name)
             if command is None:
@@ -170,6 +196,7 @@ class ChatController:
             "accept": lambda p, o: self._decide("accept", p, o),
             "reject": lambda p, o: self._decide("reject", p, o),
             "edit": lambda p, o: self._decide("edit", p, o),
+            "run": self._run,
         }
 
     @property
@@ -180,6 +207,116 @@ class ChatController:
         """Wait for the background run to end (for tests and scripts)."""
         if self._thread is not None:
             self._thread.join(timeout)
+
+    # -- plain language ---------------------------------------------------------------------
+    def _plain(self, text: str) -> ChatReply:
+        """A message in words: the agent on a strong endpoint, else the request parser."""
+        if self.agent is not None and self.intent_llm == "auto" and self._strong_llm():
+            return self.agent(text)
+        from assistant.chat.intent import parse_request
+
+        return self.answer(parse_request(text, self.intent_context(), self._intent_llm()))
+
+    def answer(self, request: ParsedRequest) -> ChatReply:
+        """Run a read-only request, propose any other, or ask the request's question."""
+        from assistant.chat.intent import READ_ONLY
+
+        if request.command is None:
+            # ok=False: nothing ran and nothing is proposed (the text asks what is missing)
+            return ChatReply(text=request.question or "", ok=False)
+        note = _request_note(request)
+        if request.intent not in READ_ONLY:
+            return self.propose(request.command, note)
+        reply = self.handle(request.command)
+        text = f"Ran {request.command}. {note}".rstrip() + "\n" + reply.text
+        return reply.model_copy(update={"text": text, "command": request.command})
+
+    def propose(self, command: str, note: str = "") -> ChatReply:
+        """Keep ``command`` for ``/run`` and say what it would do (errors: a reply that says so).
+
+        What the command names is checked now (the DataFrame and column, the session), so a
+        proposal that cannot run says why before anyone types ``/run``.
+        """
+        try:
+            self._check(command)
+        except AssistantError as exc:
+            return ChatReply(text=f"Error: {exc}", ok=False, command=command)
+        self.proposal = command
+        verb = "start it" if command.startswith(("/tune", "/resume")) else "do it"
+        text = f"I would run:\n{command}\n{note}Type /run to {verb}, or edit the command."
+        fields = (
+            {"session_id": self.session_id, "storage": self.store.url} if self.session_id else {}
+        )
+        return ChatReply(text=text, command=command, proposed=True, **fields)
+
+    def intent_context(self) -> IntentContext:
+        """What the request parser may know: the kernel's DataFrames, the tools and metrics,
+        the current session's trials and those awaiting a decision."""
+        from assistant.chat.intent import IntentContext
+        from assistant.fold import session_view
+
+        trials: list[int] = []
+        pending: list[int] = []
+        if self.session_id is not None:
+            rows = session_view(self.store, self.session_id).trials
+            trials = sorted(rows)
+            pending = [
+                n for n, row in sorted(rows.items())
+                if row.status == "suggested" and row.suggestion is not None and row.decision is None
+            ]  # fmt: skip
+        return IntentContext.for_kernel(
+            self.dataframes(), session_id=self.session_id, trials=trials, pending=pending
+        )
+
+    def _run(self, positional: list[str], options: dict[str, str]) -> ChatReply:
+        if positional or options:
+            raise AssistantError("/run takes no arguments: it runs the command proposed last")
+        command, self.proposal = self.proposal, None
+        if command is None:
+            return ChatReply(
+                text="Nothing to run: no command is proposed. Ask in words (e.g. 'tune a random "
+                "forest on df') or type a slash command (/help).",
+                ok=False,
+            )
+        return self.handle(command).model_copy(update={"command": command})
+
+    def _check(self, command: str) -> None:
+        """Raise what running ``command`` would certainly raise about the names it uses."""
+        name, positional, options = parse_command(command)
+        if name not in self._commands() or name == "run":
+            raise AssistantError(f"unknown command /{name}")
+        if name == "tune":
+            frames = self.dataframes()
+            frame = positional[0] if positional else ""
+            if frame not in frames:
+                listed = ", ".join(frames) or "none"
+                raise AssistantError(f"no variable {frame!r} in the kernel (DataFrames: {listed})")
+            target = options.get("target")
+            if target not in frames[frame]:
+                raise AssistantError(f"{frame} has no column {target!r}")
+        elif name in ("stop", "accept", "reject", "edit") or (name == "resume" and not positional):
+            self._session_id(positional if name in ("stop", "resume") else [])
+
+    def _strong_llm(self) -> bool:
+        """Whether the configured LLM is an endpoint and model (not the embedded one)."""
+        from assistant.llm.config import resolve_llm_config
+
+        config = resolve_llm_config(self.llm_base_url or None, self.llm_model or None)
+        return not config.embedded and bool(config.model)
+
+    def _intent_llm(self) -> LLMClient | None:
+        from assistant.llm.recording import RecordingClient
+
+        if self.intent_llm == "off":
+            return None
+        if self.intent_llm != "auto":
+            if isinstance(self.intent_llm, RecordingClient):
+                return self.intent_llm
+            return RecordingClient(self.intent_llm, self.store, session_id=None)
+        key = (self.llm_base_url or None, self.llm_model or None)
+        if self._intent_client is None or self._intent_client.key != key:
+            self._intent_client = _ChatLLM(key, self.store)
+        return self._intent_client
 
     # -- commands ----------------------------------------------------------------------------
     def _tune(self, positional: list[str], options: dict[str, str]) -> ChatReply:
@@ -404,6 +541,55 @@ class ChatController:
         from assistant.llm.config import resolve_llm_config
 
         return resolve_llm_config(self.llm_base_url or None, self.llm_model or None)
+
+
+class _ChatLLM:
+    """The parser's LLM, made on its first call: the embedded model starts only when a message
+    needs it, and a model that could not start is not started again for every message."""
+
+    def __init__(self, key: tuple[str | None, str | None], store: Store) -> None:
+        self.key = key
+        self.store = store
+        self._client: LLMClient | None = None
+        self._error: str | None = None
+
+    @property
+    def model_name(self) -> str:
+        return self._client.model_name if self._client is not None else (self.key[1] or "")
+
+    def complete(
+        self, messages: list[Message], schema: dict[str, Any] | None = None, **params: Any
+    ) -> LLMResponse:
+        from assistant.errors import LLMError, LLMUnavailableError
+        from assistant.llm import RecordingClient, make_client, resolve_llm_config
+
+        if self._error is not None:
+            raise LLMUnavailableError(f"the chat's LLM did not start: {self._error}")
+        if self._client is None:
+            config = resolve_llm_config(*self.key, timeout_s=30.0, max_retries=1, output_retries=1)
+            try:
+                inner = make_client(config)
+            except LLMError as exc:
+                self._error = f"{type(exc).__name__}: {exc}"
+                raise
+            self._client = RecordingClient(inner, self.store, session_id=None)
+        return self._client.complete(messages, schema, **params)
+
+
+def _request_note(request: ParsedRequest) -> str:
+    """What the reply should say about how a message was understood: what the LLM decided
+    (to check), what the rules assumed, and an LLM that could not answer."""
+    parts = []
+    if request.from_llm:
+        them = "it" if len(request.from_llm) == 1 else "them"
+        parts.append(f"The LLM decided the {', '.join(request.from_llm)}: check {them}.")
+    if request.notes:
+        parts.append(f"({'; '.join(request.notes)}.)")
+    if request.llm_error:
+        parts.append(
+            f"(The LLM could not answer, so the rules alone read this: {request.llm_error}.)"
+        )
+    return " ".join(parts) + "\n" if parts else ""
 
 
 def explain_suggestion(number: int, suggestion: Suggestion) -> str:

@@ -1,5 +1,6 @@
 """A natural-language chat turn: the LangChain agent calls tools through a real HTTP server
-(:class:`~assistant.llm.scripted_server.ScriptedLLMServer` answering with tool calls)."""
+(:class:`~assistant.testing.ScriptedLLMServer` answering with tool calls). What starts or
+stops a session is proposed, and runs on the user's ``/run``; every model call is recorded."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 from assistant.chat import ChatController
-from assistant.chat.agent import ChatAgent
+from assistant.chat.agent import PURPOSE, ChatAgent
+from assistant.errors import AssistantError
 from assistant.testing import Reply, ScriptedLLMServer
 
 pytest.importorskip("langchain_openai")
@@ -22,13 +24,13 @@ def frame() -> pd.DataFrame:
     return load_breast_cancer(as_frame=True).frame.sample(120, random_state=0)
 
 
-def test_agent_lists_frames_and_starts_tuning(frame: pd.DataFrame) -> None:
+def test_agent_lists_frames_and_proposes_tuning_that_runs_on_run(frame: pd.DataFrame) -> None:
     script = [
         _calls(("list_dataframes", {})),
         _calls(
             ("start_tuning", {"dataframe": "df", "target": "target", "n_trials": 2, "model": "knn"})
         ),
-        Reply.text("Started a knn session on df."),
+        Reply.text("Started a knn session on df."),  # the model may say so: the reply won't
     ]
     with ScriptedLLMServer(script) as server:
         chat = ChatController(
@@ -39,19 +41,41 @@ def test_agent_lists_frames_and_starts_tuning(frame: pd.DataFrame) -> None:
         )
         chat.agent = ChatAgent(chat, timeout_s=10)
         reply = chat.handle("tune a model on my data to predict target")
-        chat.wait(120)
         requests = server.requests
+    command = "/tune df target=target n_trials=2 model=knn"
     assert reply.ok, reply.text
-    assert reply.text == "Started a knn session on df."
-    assert reply.view == "live"
-    assert reply.session_id == chat.session_id
+    assert (reply.command, reply.proposed) == (command, True)
+    assert reply.text.endswith(f"Proposed: {command}\nType /run to run it, or edit the command.")
+    assert chat.session_id is None and chat.store.list_sessions() == []  # nothing started
+    calls = chat.store.llm_calls(None)
+    assert [c.purpose for c in calls] == [PURPOSE] * 3
+    assert calls[0].messages[-1] == {
+        "role": "user",
+        "content": "tune a model on my data to predict target",
+    }
+    assert "start_tuning" in calls[0].params["tools"]
+    assert calls[1].response_parsed == {
+        "tool_calls": [
+            {
+                "name": "start_tuning",
+                "args": {"dataframe": "df", "target": "target", "n_trials": 2, "model": "knn"},
+            }
+        ]
+    }
+    assert calls[2].response_text == "Started a knn session on df."
+    assert all(c.error is None for c in calls)
+    started = chat.handle("/run")
+    assert started.ok, started.text
+    assert started.text.startswith("Started session") and started.command == command
+    assert started.view == "live" and started.session_id == chat.session_id
+    chat.wait(120)
     advertised = {t["function"]["name"] for t in requests[0]["tools"]}
     assert {"list_dataframes", "start_tuning", "stop_session", "explain_trial"} <= advertised
     assert "df: " in requests[0]["messages"][0]["content"]  # the system prompt names the frames
     tool_answer = requests[1]["messages"][-1]
     assert tool_answer["role"] == "tool"
     assert "mean radius" in tool_answer["content"]
-    assert requests[2]["messages"][-1]["content"].startswith("Started session")
+    assert requests[2]["messages"][-1]["content"].startswith(f"Proposed {command}; it has not run")
     assert "finished, 2 of 2" in chat.handle("/status").text
 
 
@@ -78,9 +102,10 @@ def test_endpoint_failure_is_a_reply(frame: pd.DataFrame) -> None:
     assert "slash commands still work" in reply.text
 
 
-def test_without_endpoint_says_use_slash_commands() -> None:
+def test_without_endpoint_the_parser_answers_and_the_agent_refuses() -> None:
     chat = ChatController({})
     chat.agent = ChatAgent(chat)
-    reply = chat.handle("hello")
-    assert not reply.ok
-    assert "needs an LLM endpoint" in reply.text
+    reply = chat.handle("hello")  # the embedded model: the request parser, not the agent
+    assert reply.ok and reply.command == "/help"
+    with pytest.raises(AssistantError, match="needs an LLM endpoint"):
+        chat.agent("hello")

@@ -104,7 +104,7 @@ def test_stop_and_resume(frame: pd.DataFrame) -> None:
         ("/accept 0", "no session yet"),
         ("/reject 0 k=3", "/reject takes no parameters (k); use /edit"),
         ("/edit 0", "say what to change: /edit N key=value"),
-        ("what is the best model?", "Natural-language chat needs an LLM"),
+        ("what is the best model?", "There is no session yet"),
     ],
 )
 def test_errors_say_what_to_do(frame: pd.DataFrame, message: str, expected: str) -> None:
