@@ -6,6 +6,13 @@ tool and metric works with one label encoding. Datasets are written once to ``.n
 (:meth:`Dataset.save`) and opened memory-mapped in worker processes (:meth:`Dataset.load`),
 so a trial never pickles the data.
 
+A table becomes a matrix through a :class:`FrameEncoding`, built from scikit-learn's own
+transformers (a ``ColumnTransformer`` of an ``OrdinalEncoder`` for categorical columns, a
+``FunctionTransformer`` for datetime parts, numeric columns passed through). It is plain
+data (the categories of each column), saved with the dataset, so the columns of new rows are
+coded exactly as the training rows were; :func:`~assistant.tools.evaluation.split_holdout`
+refits it on the training rows only (:meth:`Dataset.refit_encoding`).
+
 Example:
     >>> import numpy as np
     >>> data = Dataset.from_arrays(np.arange(8.0).reshape(4, 2), ["a", "b", "a", "b"])
@@ -18,13 +25,14 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from assistant.context import DatasetInfo, FeatureInfo
@@ -36,6 +44,245 @@ Task = Literal["classification", "regression"]
 TASKS: tuple[Task, ...] = ("classification", "regression")
 # A float target with at most this many distinct values is still read as class labels.
 _MAX_INFERRED_CLASSES = 20
+# A datetime column becomes these numeric parts; "days" (since 1970-01-01) carries the trend.
+DATETIME_PARTS = ("year", "month", "day", "weekday", "hour", "days")
+# Text columns whose every value starts like an ISO date are read as datetimes (CSV files).
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_NS_PER_DAY = 86_400 * 10**9
+ColumnKind = Literal["numeric", "categorical", "datetime"]
+
+
+class ColumnEncoding(BaseModel):
+    """How one input column is coded: ``categories`` (in code order) for a categorical one."""
+
+    name: str
+    kind: ColumnKind
+    categories: list[str] = []
+
+    @property
+    def outputs(self) -> list[str]:
+        """The feature names this column becomes."""
+        if self.kind == "datetime":
+            return [f"{self.name}_{part}" for part in DATETIME_PARTS]
+        return [self.name]
+
+
+class EncodedFrame(BaseModel):
+    """What :meth:`FrameEncoding.transform` found besides the matrix: values of categorical
+    columns never seen in training (coded as missing) and the columns it ignored."""
+
+    unseen: dict[str, list[str]] = {}
+    ignored: list[str] = []
+    unparsed: dict[str, int] = {}
+    """Datetime columns: how many present values could not be read as dates (now missing)."""
+
+
+class FrameEncoding(BaseModel):
+    """The fitted coding of a table's feature columns, as plain (JSON) data.
+
+    Numeric and boolean columns pass through as floats; other columns get category codes
+    ``0..k-1`` in the order of ``categories`` (fitted by scikit-learn's ``OrdinalEncoder``);
+    missing values, and values never seen in fitting, are coded NaN; datetime columns become
+    :data:`DATETIME_PARTS`. ``target`` is the label column that was left out.
+
+    Example:
+        >>> import pandas as pd
+        >>> frame = pd.DataFrame({"colour": ["red", "blue"], "size": [1, 2], "y": [0, 1]})
+        >>> encoding = FrameEncoding.fit(frame, target="y")
+        >>> encoding.columns[0].categories
+        ['blue', 'red']
+        >>> encoding.transform(pd.DataFrame({"size": [3], "colour": ["red"]}))[0].tolist()
+        [[1.0, 3.0]]
+    """
+
+    columns: list[ColumnEncoding]
+    target: str | None = None
+    _transformer: Any = PrivateAttr(default=None)
+
+    @classmethod
+    def fit(cls, frame: Any, target: str | None = None) -> FrameEncoding:
+        """Type the columns of ``frame`` (all but ``target``) and fit their coding on it."""
+        import pandas as pd
+
+        features = frame.drop(columns=[target]) if target in frame.columns else frame
+        names = [str(c) for c in features.columns]
+        if len(set(names)) != len(names):
+            raise ToolError(f"the frame has duplicate column names: {names}")
+        features = features.set_axis(names, axis=1)
+        kinds = {name: _column_kind(features[name]) for name in names}
+        columns = [ColumnEncoding(name=n, kind=kinds[n]) for n in names]
+        encoding = cls(columns=columns, target=target)
+        transformer = encoding._build(categories=None)
+        transformer.fit(encoding._prepare(features, pd))
+        if encoding._names("categorical"):
+            fitted = transformer.named_transformers_["categorical"].categories_
+            for column, categories in zip(encoding._of("categorical"), fitted, strict=True):
+                # The encoder lists a missing value as a last category; it is coded NaN anyway.
+                column.categories = [str(c) for c in categories if not pd.isna(c)]
+        encoding._transformer = transformer
+        return encoding
+
+    @classmethod
+    def numeric(cls, names: Sequence[str]) -> FrameEncoding:
+        """The coding of a matrix given as arrays: every column passes through."""
+        return cls(columns=[ColumnEncoding(name=n, kind="numeric") for n in names])
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The columns a frame to encode must have."""
+        return [c.name for c in self.columns]
+
+    @property
+    def feature_names(self) -> list[str]:
+        """The names of the matrix columns, in order."""
+        return [name for c in self.columns for name in c.outputs]
+
+    @property
+    def categorical_mask(self) -> list[bool]:
+        """One entry per matrix column: does it hold category codes?"""
+        return [c.kind == "categorical" for c in self.columns for _ in c.outputs]
+
+    def transform(self, frame: Any) -> tuple[np.ndarray, EncodedFrame]:
+        """Code ``frame``'s columns (found by name, in any order) into a float matrix.
+
+        A missing column raises :class:`ToolError` naming it; the target column is dropped;
+        other extra columns and unseen categories are listed in the returned report.
+        """
+        import pandas as pd
+
+        by_name = {str(c): c for c in frame.columns}
+        missing = [n for n in self.input_columns if n not in by_name]
+        if missing:
+            raise ToolError(
+                f"the data lacks the column(s) {missing} the model was trained on "
+                f"(expected {self.input_columns})"
+            )
+        report = EncodedFrame(
+            ignored=[n for n in by_name if n not in set(self.input_columns) and n != self.target]
+        )
+        features = frame[[by_name[n] for n in self.input_columns]].set_axis(
+            self.input_columns, axis=1
+        )
+        prepared = self._prepare(features, pd, report)
+        for column in self._of("categorical"):
+            values = prepared[column.name].dropna().unique()
+            unseen = sorted(set(values) - set(column.categories))
+            if unseen:
+                report.unseen[column.name] = unseen
+        if self._transformer is None:
+            self._transformer = self._build(
+                categories=[c.categories for c in self._of("categorical")]
+            )
+            self._transformer.fit(prepared.iloc[:1])
+        grouped = np.asarray(self._transformer.transform(prepared), dtype=np.float64)
+        return grouped[:, self._order()], report
+
+    # -- internals ----------------------------------------------------------------------
+    def _of(self, kind: ColumnKind) -> list[ColumnEncoding]:
+        return [c for c in self.columns if c.kind == kind]
+
+    def _names(self, kind: ColumnKind) -> list[str]:
+        return [c.name for c in self._of(kind)]
+
+    def _build(self, categories: list[list[str]] | None) -> Any:
+        """The scikit-learn transformer; it outputs numeric, categorical, datetime groups."""
+        from sklearn.compose import ColumnTransformer
+        from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder
+
+        parts: list[tuple[str, Any, list[str]]] = []
+        if self._names("numeric"):
+            parts.append(("numeric", "passthrough", self._names("numeric")))
+        if self._names("categorical"):
+            encoder = OrdinalEncoder(
+                categories="auto" if categories is None else categories,
+                handle_unknown="use_encoded_value",
+                unknown_value=np.nan,
+                encoded_missing_value=np.nan,
+                dtype=np.float64,
+            )
+            parts.append(("categorical", encoder, self._names("categorical")))
+        if self._names("datetime"):
+            parts.append(("datetime", FunctionTransformer(datetime_parts), self._names("datetime")))
+        return ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
+
+    def _order(self) -> np.ndarray:
+        """Where each matrix column (in frame order) sits in the transformer's output."""
+        by_kind: dict[ColumnKind, list[int]] = {"numeric": [], "categorical": [], "datetime": []}
+        position = 0
+        for column in self.columns:
+            width = len(column.outputs)
+            by_kind[column.kind].extend(range(position, position + width))
+            position += width
+        grouped = by_kind["numeric"] + by_kind["categorical"] + by_kind["datetime"]
+        return np.argsort(np.array(grouped, dtype=np.intp))
+
+    def _prepare(self, features: Any, pd: Any, report: EncodedFrame | None = None) -> Any:
+        """One clean dtype per kind: floats, strings (NaN when missing), naive UTC datetimes."""
+        columns: dict[str, Any] = {}
+        features = features.reset_index(drop=True)  # masks below need a unique index
+        for column in self.columns:
+            series = features[column.name]
+            if column.kind == "numeric":
+                try:
+                    values = pd.to_numeric(series, errors="raise")
+                except (TypeError, ValueError) as exc:
+                    raise ToolError(
+                        f"column {column.name!r} must be numeric, as in training: {exc}"
+                    ) from exc
+                columns[column.name] = pd.Series(values, index=series.index).astype("float64")
+            elif column.kind == "categorical":
+                present = series.notna()
+                text = pd.Series(np.nan, index=series.index, dtype=object)
+                text[present] = series[present].astype(str).astype(object)
+                columns[column.name] = text
+            else:
+                parsed = _as_datetime(series, pd)
+                lost = int((parsed.isna() & series.notna()).sum())
+                if lost and report is not None:
+                    report.unparsed[column.name] = lost
+                columns[column.name] = parsed
+        return pd.DataFrame(columns, index=features.index)
+
+
+def _column_kind(series: Any) -> ColumnKind:
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        return "numeric"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "datetime"
+    present = series.dropna()
+    first = present.iloc[0] if len(present) else None
+    if isinstance(first, str) and _ISO_DATE.match(first):  # a cheap look before a full one
+        texts = bool(present.map(lambda v: isinstance(v, str)).all())
+        dates = texts and bool(present.str.match(_ISO_DATE.pattern).all())
+        if dates and _as_datetime(present, pd).notna().all():
+            return "datetime"
+    return "categorical"
+
+
+def _as_datetime(series: Any, pd: Any) -> Any:
+    """Datetimes as naive UTC; text is read as ISO 8601 (unreadable values become NaT)."""
+    if not pd.api.types.is_datetime64_any_dtype(series):
+        series = pd.to_datetime(series, errors="coerce", format="ISO8601", utc=True)
+    if getattr(series.dt, "tz", None) is not None:
+        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    return series.astype("datetime64[ns]")
+
+
+def datetime_parts(frame: Any) -> np.ndarray:
+    """The :data:`DATETIME_PARTS` of each datetime column, side by side (NaN when missing)."""
+    blocks = []
+    for name in frame.columns:
+        stamps = frame[name]
+        dt = stamps.dt
+        days = stamps.astype("int64").to_numpy() / _NS_PER_DAY
+        parts = [dt.year, dt.month, dt.day, dt.day_of_week, dt.hour]
+        block = np.column_stack([p.to_numpy(dtype=np.float64, na_value=np.nan) for p in parts])
+        missing = stamps.isna().to_numpy()
+        days = np.where(missing, np.nan, days)
+        blocks.append(np.column_stack([block, days]))
+    return np.hstack(blocks) if blocks else np.empty((len(frame), 0))
 
 
 class _DatasetMeta(BaseModel):
@@ -47,6 +294,7 @@ class _DatasetMeta(BaseModel):
     classes: list[Any] | None
     image_shape: tuple[int, int, int] | None
     has_categorical: bool
+    encoding: FrameEncoding | None = None  # absent in datasets saved before it existed
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +305,7 @@ class Dataset:
     the constructor itself expects ``y`` already encoded as ``0..len(classes)-1``.
     ``categorical`` marks columns holding category codes; ``image_shape`` (channels,
     height, width) says how a row reshapes into an image for convolutional tools.
+    ``encoding`` (datasets built from a frame) codes new rows the way ``X`` was coded.
     """
 
     X: np.ndarray
@@ -67,6 +316,7 @@ class Dataset:
     classes: tuple[Any, ...] | None = None
     image_shape: tuple[int, int, int] | None = None
     name: str = "dataset"
+    encoding: FrameEncoding | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -98,6 +348,8 @@ class Dataset:
             raise ToolError(
                 f"image_shape {self.image_shape} does not match {self.X.shape[1]} features"
             )
+        if self.encoding is not None and self.encoding.feature_names != list(self.feature_names):
+            raise ToolError("the encoding's feature names differ from the dataset's")
 
     # -- construction --------------------------------------------------------------------
     @classmethod
@@ -146,38 +398,85 @@ class Dataset:
 
     @classmethod
     def from_frame(
-        cls, frame: Any, target: str, task: Task | None = None, *, name: str = "dataset"
+        cls,
+        frame: Any,
+        target: str,
+        task: Task | None = None,
+        *,
+        name: str = "dataset",
+        encoding: FrameEncoding | None = None,
     ) -> Dataset:
         """Build a dataset from a pandas DataFrame and the name of its target column.
 
-        Numeric and boolean columns become floats; every other column is encoded as
-        category codes (missing values stay NaN) and marked categorical.
+        Columns are coded by ``encoding``, fitted on ``frame`` when omitted (see
+        :class:`FrameEncoding`): numeric and boolean columns become floats, datetime columns
+        numeric parts, every other column category codes (missing values stay NaN), marked
+        categorical.
         """
-        import pandas as pd
-
         if target not in frame.columns:
             raise ToolError(f"target column {target!r} is not in the frame")
-        features = frame.drop(columns=[target])
-        columns: list[np.ndarray] = []
-        categorical: list[bool] = []
-        for column in features.columns:
-            series = features[column]
-            if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
-                columns.append(series.to_numpy(dtype=np.float64, na_value=np.nan))
-                categorical.append(False)
-            else:
-                codes = series.astype("category").cat.codes.to_numpy().astype(np.float64)
-                codes[codes < 0] = np.nan
-                columns.append(codes)
-                categorical.append(True)
-        X = np.column_stack(columns) if columns else np.empty((len(frame), 0))
-        return cls.from_arrays(
+        encoding = encoding or FrameEncoding.fit(frame, target)
+        X, report = encoding.transform(frame)
+        if report.unseen:
+            logger.warning("values unseen by the encoding, coded as missing: %s", report.unseen)
+        categorical = encoding.categorical_mask
+        data = cls.from_arrays(
             X,
             frame[target].to_numpy(),
             task,
-            feature_names=[str(c) for c in features.columns],
+            feature_names=encoding.feature_names,
             categorical=categorical if any(categorical) else None,
             name=name,
+        )
+        object.__setattr__(data, "encoding", encoding)
+        return data
+
+    def refit_encoding(self, rows: np.ndarray) -> Dataset:
+        """This dataset coded as if its encoding had been fitted on ``rows`` only.
+
+        Categories that occur only outside ``rows`` become missing there, as unseen values
+        do at prediction; the codes of the others keep their order. Fitting the
+        ``OrdinalEncoder`` on those rows of the frame gives the same codes, so the saved
+        matrix is enough (see ``split_holdout``).
+        """
+        if self.encoding is None or self.categorical is None or not self.categorical.any():
+            return self
+        X: np.ndarray | None = None
+        columns: list[ColumnEncoding] = []
+        position = 0
+        for column in self.encoding.columns:
+            if column.kind != "categorical":
+                columns.append(column)
+                position += len(column.outputs)
+                continue
+            codes = np.asarray(self.X[rows, position])
+            present = np.unique(codes[~np.isnan(codes)]).astype(np.intp)
+            if len(present) < len(column.categories):
+                lookup = np.full(len(column.categories), np.nan)
+                lookup[present] = np.arange(len(present), dtype=np.float64)
+                if X is None:
+                    X = np.array(self.X, dtype=np.float64)
+                everywhere = X[:, position]
+                known = ~np.isnan(everywhere)
+                everywhere[known] = lookup[everywhere[known].astype(np.intp)]
+                kept = [column.categories[i] for i in present]
+                column = column.model_copy(update={"categories": kept})
+            columns.append(column)
+            position += 1
+        if X is None:
+            return self
+        encoding = self.encoding.model_copy(update={"columns": columns})
+        encoding._transformer = None  # rebuilt from the kept categories when first used
+        return Dataset(
+            X=X,
+            y=np.asarray(self.y),
+            task=self.task,
+            feature_names=self.feature_names,
+            categorical=self.categorical,
+            classes=self.classes,
+            image_shape=self.image_shape,
+            name=self.name,
+            encoding=encoding,
         )
 
     # -- shape -------------------------------------------------------------------------
@@ -207,6 +506,7 @@ class Dataset:
             classes=self.classes,
             image_shape=self.image_shape,
             name=self.name,
+            encoding=self.encoding,
         )
 
     def info(self) -> DatasetInfo:
@@ -248,6 +548,7 @@ class Dataset:
             classes=list(self.classes) if self.classes is not None else None,
             image_shape=self.image_shape,
             has_categorical=self.categorical is not None,
+            encoding=self.encoding,
         )
         (path / "meta.json").write_text(meta.model_dump_json())
         logger.debug("saved dataset %r (%d x %d) to %s", self.name, *self.X.shape, path)
@@ -268,6 +569,7 @@ class Dataset:
             classes=tuple(meta.classes) if meta.classes is not None else None,
             image_shape=meta.image_shape,
             name=meta.name,
+            encoding=meta.encoding,
         )
 
 

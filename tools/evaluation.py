@@ -65,8 +65,14 @@ class HoldoutResult(BaseModel):
 def split_holdout(
     dataset: Dataset, test_size: float = 0.2, seed: int = 0
 ) -> tuple[Dataset, Dataset]:
-    """Split rows into (train, test), stratified by class for classification."""
+    """Split rows into (train, test), stratified by class for classification.
+
+    A dataset built from a frame is coded, both parts, by its encoding refitted on the
+    training rows: categories seen only in the test rows are missing there, as they would be
+    for new data.
+    """
     train_rows, test_rows = holdout_indices(dataset, test_size, seed)
+    dataset = dataset.refit_encoding(train_rows)
     return dataset.subset(train_rows), dataset.subset(test_rows)
 
 
