@@ -2,6 +2,7 @@
 
 from assistant.api import TuningResult, tune
 from assistant.context import DatasetInfo, FeatureInfo, ProblemContext
+from assistant.deploy import DeployedModel, load_model
 from assistant.engine import EngineOptions
 from assistant.errors import AssistantError
 from assistant.sampler import LLAMBOSampler
@@ -15,6 +16,7 @@ __all__ = [
     "AssistantError",
     "CategoricalParam",
     "DatasetInfo",
+    "DeployedModel",
     "EngineOptions",
     "FeatureInfo",
     "FloatParam",
@@ -26,5 +28,6 @@ __all__ = [
     "TuningResult",
     "TuningSession",
     "__version__",
+    "load_model",
     "tune",
 ]

@@ -17,7 +17,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import optuna
@@ -27,6 +27,9 @@ from assistant.errors import AssistantError
 from assistant.llm_health import LLMHealthSummary
 from assistant.session import FinalEvaluation, Isolation, TuningSession
 from assistant.store import Store
+
+if TYPE_CHECKING:
+    from assistant.deploy import DeployedModel
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +61,7 @@ class TuningResult:
             float(best.value) if best is not None and best.value is not None else float("nan")
         )
         self.metric = session.spec.metric
+        self._deployed: DeployedModel | None = None
 
     @property
     def test_score(self) -> float | None:
@@ -68,6 +72,34 @@ class TuningResult:
     def test_interval(self) -> tuple[float | None, float | None]:
         """The bootstrap 95% interval of :attr:`test_score`."""
         return (self.final.ci_low, self.final.ci_high) if self.final else (None, None)
+
+    @property
+    def deployed_model(self) -> DeployedModel:
+        """The refitted best model with the coding of the training columns, ready for raw
+        rows (see :mod:`assistant.deploy`)."""
+        if self._deployed is None:
+            from assistant.deploy import deployed_from
+
+            self._deployed = deployed_from(self.session, self.best_model)
+        return self._deployed
+
+    def predict(self, data: Any) -> np.ndarray:
+        """Predict for a raw DataFrame with the training columns (in any order).
+
+        Returns the original class labels for classification, values for regression. The
+        target column, if present, is ignored; a missing column raises
+        :class:`AssistantError`; a categorical value not seen in training is treated as
+        missing, with a warning naming the column and the values.
+        """
+        return self.deployed_model._predict(data, stacklevel=3)
+
+    def predict_proba(self, data: Any) -> np.ndarray:
+        """Class probabilities for a raw DataFrame (columns in the order of the labels)."""
+        return self.deployed_model._predict_proba(data, stacklevel=3)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the deployable model to one file; :func:`assistant.load_model` reads it."""
+        return self.deployed_model.save(path)
 
     def report(self, path: str | Path | None = None) -> Path:
         """Write the session's self-contained HTML report and return its path."""
