@@ -10,6 +10,10 @@ export interface IChatReply {
   storage: string | null;
   view: string | null;
   code: string | null;
+  /** The canonical slash command a plain-language message was understood as. */
+  command?: string | null;
+  /** True when `command` waits for the person's /run (it changes something). */
+  proposed?: boolean;
 }
 
 export interface IKernelSettings {

@@ -85,6 +85,7 @@ export class AssistantSidebar extends Panel {
     const form = document.createElement('form');
     form.className = 'jp-AutomlAssistant-form';
     const input = document.createElement('input');
+    this._input = input;
     input.className = 'jp-AutomlAssistant-input';
     input.placeholder = '/tune df target=churn metric=roc_auc n_trials=30 — or /help';
     const send = document.createElement('button');
@@ -154,6 +155,11 @@ export class AssistantSidebar extends Panel {
       insert.onclick = () => this.insertCell(reply.code as string);
       message.appendChild(insert);
     }
+    if (reply.command && reply.proposed) {
+      this.propose(message, reply.command);
+    } else if (/^\/run\b/.test(text)) {
+      this.dismissProposals(); // /run ran (or refused) the proposal: its card is spent
+    }
     if (reply.session_id && reply.view === 'live') {
       this.follow(reply.session_id, reply.storage || '');
     } else if (reply.session_id && reply.view === 'replay') {
@@ -161,6 +167,44 @@ export class AssistantSidebar extends Panel {
       await this._sessions.openReplay(reply.session_id, reply.storage || undefined);
     }
     return reply;
+  }
+
+  /**
+   * A proposal card: the command a plain-language message was understood as, which runs only
+   * when the person says so. Run sends /run; Edit puts the command in the input box. Only the
+   * newest proposal can run (the kernel keeps one), so older cards are dismissed.
+   */
+  private propose(message: HTMLElement, command: string): void {
+    this.dismissProposals();
+    const card = document.createElement('div');
+    card.className = 'jp-AutomlAssistant-proposal';
+    const code = document.createElement('code');
+    code.className = 'jp-AutomlAssistant-proposalCommand';
+    code.textContent = command; // built from the request: shown as text, never as HTML
+    const run = document.createElement('button');
+    run.className = 'jp-mod-styled jp-mod-accept jp-AutomlAssistant-run';
+    run.textContent = 'Run';
+    run.onclick = () => {
+      this.dismissProposals();
+      void this.submit('/run');
+    };
+    const edit = document.createElement('button');
+    edit.className = 'jp-mod-styled jp-AutomlAssistant-editCommand';
+    edit.textContent = 'Edit';
+    edit.onclick = () => {
+      this.dismissProposals();
+      this._input.value = command;
+      this._input.focus();
+    };
+    card.append(code, run, edit);
+    message.appendChild(card);
+  }
+
+  private dismissProposals(): void {
+    this._log.querySelectorAll('.jp-AutomlAssistant-proposal').forEach(card => {
+      card.classList.add('jp-mod-dismissed');
+      card.querySelectorAll('button').forEach(b => ((b as HTMLButtonElement).disabled = true));
+    });
   }
 
   private say(who: string, text: string): HTMLElement {
@@ -229,6 +273,7 @@ export class AssistantSidebar extends Panel {
   private _sessions: SessionsPanel;
   private _log!: HTMLElement;
   private _reviewBox!: HTMLInputElement;
+  private _input!: HTMLInputElement;
   private _reviewOverride: boolean | null = null;
   private _setReviewMode: ((on: boolean) => void) | null;
   private _followToken = 0;

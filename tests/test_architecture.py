@@ -58,6 +58,7 @@ LAYER_OF = {
     "assistant.widget": "faces",
     "assistant.progress": "faces",
     "assistant.report": "faces",
+    "assistant.deploy": "faces",  # the model a user deploys, as tune() hands it back
     "assistant.chat": "faces",
     "assistant.jupyter_ext": "faces",
 }

@@ -29,9 +29,16 @@ for _name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "ASSISTANT_LLM_API_KEY"):
 # list_dataframes tool, then answers with what the tool returned. The kernel finds it through
 # the environment it inherits; tuning in these tests runs with llm=off.
 def _respond(body):
+    """The chat agent's scripted model: a request to tune proposes a knn session on ``df``
+    (3 trials); any other message lists the kernel's DataFrames."""
     last = body["messages"][-1]
     if last.get("role") == "tool":
+        if str(last.get("content", "")).startswith("Proposed"):
+            return Reply.text("Shall I start it? Press Run.")
         return Reply.text(f"Your kernel has these DataFrames: {last['content']}")
+    if "tune" in str(last.get("content", "")).lower():
+        start = {"dataframe": "df", "target": "target", "n_trials": 3, "model": "knn"}
+        return Reply.calling(("start_tuning", start))
     return Reply.calling(("list_dataframes", {}))
 
 

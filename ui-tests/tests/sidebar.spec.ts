@@ -112,6 +112,96 @@ test('a natural-language chat turn calls a tool', async ({ page }) => {
   await page.screenshot({ path: `${SHOTS}/sidebar-chat-agent.png` });
 });
 
+test('a plain-language request is proposed, and runs only when Run is clicked', async ({
+  page
+}) => {
+  await page.notebook.createNew('plain.ipynb');
+  await page.notebook.setCell(
+    0,
+    'code',
+    'from sklearn.datasets import load_breast_cancer\n' +
+      'df = load_breast_cancer(as_frame=True).frame.sample(150, random_state=1)'
+  );
+  await page.notebook.runCell(0, true);
+  await page.evaluate(async () => {
+    await (window as any).jupyterapp.commands.execute('automl-assistant:open');
+  });
+  const sidebar = page.locator('#automl-assistant-sidebar');
+  const input = sidebar.locator('.jp-AutomlAssistant-input');
+  await input.fill('please tune a nearest-neighbours model on df, 3 trials');
+  await input.press('Enter');
+  const card = sidebar.locator('.jp-AutomlAssistant-proposal').last();
+  await expect(card).toBeVisible({ timeout: 60000 });
+  await expect(card.locator('.jp-AutomlAssistant-proposalCommand')).toHaveText(
+    '/tune df target=target n_trials=3 model=knn'
+  );
+  // Proposed, not run: no session started.
+  await expect(sidebar.locator('.jp-AutomlAssistant-tab[data-tab="live"]')).not.toHaveClass(
+    /jp-mod-active/
+  );
+  await page.screenshot({ path: `${SHOTS}/sidebar-proposal.png` });
+
+  // Edit puts the command in the input box (and spends the card).
+  await card.locator('.jp-AutomlAssistant-editCommand').click();
+  await expect(input).toHaveValue('/tune df target=target n_trials=3 model=knn');
+  await expect(card).toHaveClass(/jp-mod-dismissed/);
+  await input.fill('');
+
+  // Asked again, then Run: the session starts and its trials stream into Live.
+  await input.fill('tune it please');
+  await input.press('Enter');
+  const again = sidebar.locator('.jp-AutomlAssistant-proposal:not(.jp-mod-dismissed)');
+  await expect(again).toHaveCount(1, { timeout: 60000 });
+  await again.locator('.jp-AutomlAssistant-run').click();
+  await expect(sidebar.locator('.jp-AutomlAssistant-trial.jp-mod-complete')).toHaveCount(3, {
+    timeout: 180000
+  });
+  await expect(sidebar.locator('.jp-AutomlAssistant-status')).toContainText('of 3 trials');
+  await expect(sidebar.locator('.jp-AutomlAssistant-proposal:not(.jp-mod-dismissed)')).toHaveCount(
+    0
+  );
+});
+
+test('with no LLM endpoint the rules read the request; Edit, then send it', async ({ page }) => {
+  await page.notebook.createNew('rules.ipynb');
+  await page.notebook.setCell(
+    0,
+    'code',
+    // No endpoint in this kernel: plain language goes to the request parser (the default
+    // set-up), which needs no LLM for a request that names everything.
+    'import os\n' +
+      '_ = [os.environ.pop(n, None) for n in ("ASSISTANT_LLM_BASE_URL", "ASSISTANT_LLM_MODEL")]\n' +
+      'from sklearn.datasets import load_breast_cancer\n' +
+      'df = load_breast_cancer(as_frame=True).frame.sample(150, random_state=2)'
+  );
+  await page.notebook.runCell(0, true);
+  await page.evaluate(async () => {
+    await (window as any).jupyterapp.commands.execute('automl-assistant:open');
+  });
+  const sidebar = page.locator('#automl-assistant-sidebar');
+  const input = sidebar.locator('.jp-AutomlAssistant-input');
+  await input.fill('tune a random forest on df to predict target for ROC-AUC, 3 trials');
+  await input.press('Enter');
+  const card = sidebar.locator('.jp-AutomlAssistant-proposal').last();
+  await expect(card.locator('.jp-AutomlAssistant-proposalCommand')).toHaveText(
+    '/tune df target=target model=random_forest metric=roc_auc n_trials=3',
+    { timeout: 60000 }
+  );
+  await card.locator('.jp-AutomlAssistant-editCommand').click();
+  await expect(input).toHaveValue(
+    '/tune df target=target model=random_forest metric=roc_auc n_trials=3'
+  );
+  await input.press('End');
+  await input.pressSequentially(' llm=off');
+  await input.press('Enter');
+  await expect(sidebar.locator('.jp-AutomlAssistant-trial.jp-mod-complete')).toHaveCount(3, {
+    timeout: 180000
+  });
+  await expect(sidebar.locator('.jp-AutomlAssistant-status')).toContainText('finished', {
+    timeout: 60000
+  });
+});
+
 test('review mode: accept each suggestion before its trial runs', async ({ page }) => {
   await page.notebook.createNew('review.ipynb');
   await page.notebook.setCell(
