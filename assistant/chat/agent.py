@@ -5,8 +5,11 @@ command, so the agent can do nothing the commands cannot, and a tool's error goe
 model as text so it can retry. What starts or stops a session is only *proposed* (the reply
 carries the command; the user's ``/run`` runs it), as for the request parser. Small local
 models call tools badly: the controller uses this agent only when an LLM endpoint and model
-are configured (the embedded model gets :mod:`assistant.chat.intent` instead). Every model
-call of a turn is recorded in the store outside any session, with ``purpose="chat_agent"``.
+are configured (the embedded model gets :mod:`assistant.chat.intent` instead). The agent's
+model is :class:`~assistant.llm.langchain_model.ClientChatModel` over the same client the
+engine uses (retries, circuit breaker, API key scrubbed), wrapped in a RecordingClient: each
+model call of a turn is a row in the store outside any session, ``purpose="chat_agent"``,
+with the tools offered (``params["tools"]``) and the calls made (``response_parsed``).
 
 Example (needs an OpenAI-compatible endpoint):
     >>> from assistant.chat.commands import ChatController
@@ -19,12 +22,14 @@ from __future__ import annotations
 
 import logging
 import shlex
-import time
 from typing import Any
-from uuid import UUID
 
 from assistant.chat.commands import ChatController, ChatReply
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, LLMError
+from assistant.llm.config import resolve_llm_config
+from assistant.llm.factory import make_client
+from assistant.llm.langchain_model import ClientChatModel
+from assistant.llm.recording import RecordingClient
 
 logger = logging.getLogger(__name__)
 
@@ -49,53 +54,48 @@ class ChatAgent:
         self.controller = controller
         self.timeout_s = timeout_s
         self.max_steps = max_steps
+        self._recorded: tuple[tuple[Any, ...], RecordingClient] | None = None
 
     def __call__(self, text: str) -> ChatReply:
-        try:
-            from langchain.agents import create_agent
-            from langchain_openai import ChatOpenAI
-        except ImportError as exc:
-            raise AssistantError(
-                "natural-language chat needs langchain and langchain-openai; the slash "
-                "commands work without them (type /help)"
-            ) from exc
-        from assistant.llm.config import resolve_llm_config
+        from langchain.agents import create_agent
+
         from assistant.prompting import render
 
-        config = resolve_llm_config(self.controller.llm_base_url, self.controller.llm_model)
-        if config.embedded or not config.model:
-            raise AssistantError(
-                "natural-language chat needs an LLM endpoint and model (settings: LLM base "
-                "URL and model); the slash commands always work (type /help)"
-            )
-        chat_model = ChatOpenAI(
-            model=config.model,
-            base_url=config.base_url,
-            api_key=config.api_key_value() or "not-needed",
-            temperature=0.0,
-            timeout=self.timeout_s,
-            max_retries=1,
-        )
         replies: list[ChatReply] = []
-        recorder = _recorder(self.controller, config)
         agent = create_agent(
-            chat_model,
+            ClientChatModel(client=self._client(), purpose=PURPOSE),
             tools=self._tools(replies),
             system_prompt=render("chat_agent.j2", dataframes=self.controller.dataframes()),
         )
         try:
             state = agent.invoke(
                 {"messages": [{"role": "user", "content": text}]},
-                {"recursion_limit": 2 * self.max_steps + 1, "callbacks": [recorder]},
+                {"recursion_limit": 2 * self.max_steps + 1},
             )
-        except Exception as exc:  # the endpoint's errors, in any client's types
-            logger.warning("chat agent failed: %r", exc)
+        except LLMError as exc:
+            logger.warning("chat agent failed: %s", exc)
             raise AssistantError(
                 f"the LLM could not answer ({type(exc).__name__}: {exc}); the slash commands "
                 "still work (type /help)"
             ) from exc
         answer = _text(state["messages"][-1].content) if state.get("messages") else ""
         return _merge(answer, replies)
+
+    def _client(self) -> RecordingClient:
+        """The recorded client of the controller's endpoint, kept while that endpoint is the
+        same (its circuit breaker remembers an endpoint that stopped answering)."""
+        config = resolve_llm_config(self.controller.llm_base_url, self.controller.llm_model)
+        if config.embedded or not config.model:
+            raise AssistantError(
+                "natural-language chat needs an LLM endpoint and model (settings: LLM base "
+                "URL and model); the slash commands always work (type /help)"
+            )
+        config = config.model_copy(update={"timeout_s": self.timeout_s})
+        key = (config.base_url, config.model, self.controller.store.url)
+        if self._recorded is None or self._recorded[0] != key:
+            client = RecordingClient(make_client(config), self.controller.store, session_id=None)
+            self._recorded = (key, client)
+        return self._recorded[1]
 
     def _tools(self, replies: list[ChatReply]) -> list[Any]:
         from langchain_core.tools import tool
@@ -213,67 +213,3 @@ def _merge(answer: str, replies: list[ChatReply]) -> ChatReply:
         fields.update(command=command, proposed=True)
         text += f"\n\nProposed: {command}\nType /run to run it, or edit the command."
     return ChatReply(text=text, **fields)
-
-
-def _recorder(controller: ChatController, config: Any) -> Any:
-    """A LangChain callback handler that writes each chat-model call of a turn to the store."""
-    from langchain_core.callbacks import BaseCallbackHandler
-
-    store = controller.store
-    store.add_secret(config.api_key_value())
-
-    class Recorder(BaseCallbackHandler):
-        def __init__(self) -> None:
-            self.started: dict[UUID, tuple[float, list[dict[str, Any]], dict[str, Any]]] = {}
-
-        def on_chat_model_start(
-            self, serialized: dict[str, Any], messages: list[list[Any]], *, run_id: UUID,
-            **kwargs: Any,
-        ) -> None:  # fmt: skip
-            params = dict(kwargs.get("invocation_params") or {})
-            tools = [t.get("function", {}).get("name") for t in params.pop("tools", None) or []]
-            params = {k: v for k, v in params.items() if k in ("model", "temperature")}
-            params["tools"] = tools
-            sent = [_message(m) for m in messages[0]] if messages else []
-            self.started[run_id] = (time.monotonic(), sent, params)
-
-        def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
-            started, sent, params = self.started.pop(run_id, (time.monotonic(), [], {}))
-            generation = response.generations[0][0] if response.generations else None
-            message = getattr(generation, "message", None)
-            usage = getattr(message, "usage_metadata", None) or {}
-            tool_calls = [
-                {"name": c["name"], "args": c["args"]} for c in getattr(message, "tool_calls", [])
-            ]
-            store.record_llm_call(
-                None, messages=sent, json_schema=None, params=params, purpose=PURPOSE,
-                model=str(params.get("model") or config.model), base_url=config.base_url or "",
-                response_text=_text(getattr(message, "content", "")),
-                response_parsed={"tool_calls": tool_calls} if tool_calls else None,
-                prompt_tokens=int(usage.get("input_tokens", 0)),
-                completion_tokens=int(usage.get("output_tokens", 0)),
-                latency_s=time.monotonic() - started,
-            )  # fmt: skip
-
-        def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-            started, sent, params = self.started.pop(run_id, (time.monotonic(), [], {}))
-            store.record_llm_call(
-                None, messages=sent, json_schema=None, params=params, purpose=PURPOSE,
-                model=str(config.model), base_url=config.base_url or "",
-                latency_s=time.monotonic() - started, error_type=type(error).__name__,
-                error=str(error),
-            )  # fmt: skip
-
-    return Recorder()
-
-
-def _message(message: Any) -> dict[str, Any]:
-    """A LangChain message as a record's ``{"role", "content"}`` (plus its tool calls)."""
-    roles = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
-    out: dict[str, Any] = {
-        "role": roles.get(message.type, message.type),
-        "content": _text(message.content),
-    }
-    if getattr(message, "tool_calls", None):
-        out["tool_calls"] = [{"name": c["name"], "args": c["args"]} for c in message.tool_calls]
-    return out

@@ -13,7 +13,7 @@ Example:
 
 from typing import Any
 
-from assistant.llm.base import LLMClient, LLMResponse, Message, Usage
+from assistant.llm.base import LLMClient, LLMResponse, Message, ToolCall, Usage
 from assistant.llm.config import LLMConfig, StructuredMode, resolve_llm_config
 from assistant.llm.factory import make_client
 from assistant.llm.health import CircuitBreaker, HealthChange, HealthState
@@ -33,6 +33,7 @@ __all__ = [
     "RecordingClient",
     "ReplayClient",
     "StructuredMode",
+    "ToolCall",
     "Usage",
     "make_client",
     "resolve_llm_config",

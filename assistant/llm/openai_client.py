@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import logging
 import threading
 import time
@@ -47,7 +48,7 @@ from assistant.llm._json_output import (
     schema_instruction,
     schema_problem,
 )
-from assistant.llm.base import LLMResponse, Message, Usage
+from assistant.llm.base import LLMResponse, Message, ToolCall, Usage
 from assistant.llm.config import LLMConfig, StructuredMode
 from assistant.llm.health import CircuitBreaker
 
@@ -295,7 +296,7 @@ class _Call:
         self.validator = check_schema(schema) if schema is not None else None
         self.body = {k: v for k, v in params.items() if k not in RESERVED_PARAMS}
         self.body.setdefault("temperature", self.config.temperature)
-        self.messages: list[dict[str, str]] = [m.model_dump() for m in messages]
+        self.messages: list[dict[str, Any]] = [m.to_openai() for m in messages]
         self.started = time.monotonic()
         self.attempts = 0
         self.retries = 0
@@ -369,21 +370,21 @@ class _Call:
             self.prompt_tokens += completion.usage.prompt_tokens or 0
             self.completion_tokens += completion.usage.completion_tokens or 0
         text = (completion.choices[0].message.content or "") if completion.choices else ""
-        if self.validator is None:
-            return self._response(text, None, completion.model or model)
+        tool_calls, problem = _tool_calls(completion)
         parsed: dict[str, Any] | None = None
-        try:
-            parsed = parse_json_object(text)
-            problem = schema_problem(parsed, self.validator)
-        except ValueError as exc:
-            problem = str(exc)
+        if problem is None and self.validator is not None:
+            try:
+                parsed = parse_json_object(text)
+                problem = schema_problem(parsed, self.validator)
+            except ValueError as exc:
+                problem = str(exc)
         if problem is None:
-            return self._response(text, parsed, completion.model or model)
+            return self._response(text, parsed, completion.model or model, tool_calls)
         if self.reasks >= self.config.output_retries:
             error = LLMOutputError(
                 self.client._scrub(
-                    f"the LLM's answer did not fit the JSON schema after {self.reasks + 1} "
-                    f"tries ({problem}); raise output_retries or use a larger model"
+                    f"the LLM's answer was unusable after {self.reasks + 1} tries ({problem}); "
+                    "raise output_retries or use a larger model"
                 ),
                 last_text=text,
             )
@@ -403,10 +404,17 @@ class _Call:
         ]
         return None
 
-    def _response(self, text: str, parsed: dict[str, Any] | None, model: str) -> LLMResponse:
+    def _response(
+        self,
+        text: str,
+        parsed: dict[str, Any] | None,
+        model: str,
+        tool_calls: tuple[ToolCall, ...] = (),
+    ) -> LLMResponse:
         return LLMResponse(
             text=text,
             parsed=parsed,
+            tool_calls=tool_calls,
             usage=Usage(prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens),
             latency_s=time.monotonic() - self.started,
             model=model,
@@ -420,6 +428,25 @@ class _Call:
         # Records keep how many requests a failed call cost; LLMError has no field for it.
         error.attempts = self.attempts  # type: ignore[attr-defined]
         return error
+
+
+def _tool_calls(completion: ChatCompletion) -> tuple[tuple[ToolCall, ...], str | None]:
+    """The answer's tool calls with their arguments parsed, or the problem that makes them
+    unusable (arguments that are not a JSON object): that answer is asked again."""
+    message = completion.choices[0].message if completion.choices else None
+    calls: list[ToolCall] = []
+    for call in (message.tool_calls if message is not None else None) or []:
+        function = getattr(call, "function", None)
+        if function is None:  # a custom (non-function) tool call: we offer none
+            return (), f"unsupported tool call type {call.type!r}"
+        try:
+            arguments = json.loads(function.arguments or "{}")
+        except ValueError:
+            arguments = None
+        if not isinstance(arguments, dict):
+            return (), f"the arguments of the {function.name!r} tool call are not a JSON object"
+        calls.append(ToolCall(id=call.id, name=function.name, arguments=arguments))
+    return tuple(calls), None
 
 
 def _classify(
@@ -493,7 +520,7 @@ def _response_format(mode: StructuredMode, schema: dict[str, Any]) -> dict[str, 
     return None
 
 
-def _with_system_addendum(messages: list[dict[str, str]], addendum: str) -> list[dict[str, str]]:
+def _with_system_addendum(messages: list[dict[str, Any]], addendum: str) -> list[dict[str, Any]]:
     if messages and messages[0]["role"] == "system":
         first = {"role": "system", "content": f"{messages[0]['content']}\n\n{addendum}"}
         return [first, *messages[1:]]

@@ -1,7 +1,9 @@
 """An LLM client wrapper that writes every call, successful or not, to the store.
 
-One row per call: the request (messages, schema, parameters including ``purpose``), the answer
-(text, parsed JSON, tokens, latency, attempts, model) or the error. Those rows are what
+One row per call: the request (messages, schema, parameters including ``purpose`` and any
+``tools`` offered), the answer (text, parsed JSON — or, for a call that offered tools, the
+calls made as ``{"tool_calls": [{"id", "name", "arguments"}]}`` — tokens, latency, attempts,
+model) or the error. Those rows are what
 :class:`~assistant.llm.replay.ReplayClient` answers from. The wrapped client's API key is
 registered with the store, which scrubs it from everything written.
 
@@ -28,7 +30,7 @@ import urllib.parse
 from typing import Any
 
 from assistant.errors import LLMOutputError
-from assistant.llm._records import request_fields
+from assistant.llm._records import recorded_parsed, request_fields
 from assistant.llm.base import LLMClient, LLMResponse, Message
 from assistant.llm.config import LLMConfig
 from assistant.llm.health import CircuitBreaker
@@ -106,9 +108,13 @@ class RecordingClient:
         """The response with registered secrets removed: an endpoint that echoes the key
         must not pass it to the engine, and from there into trials, logs or replays."""
         text, parsed = self.store.scrub(response.text), self.store.scrub(response.parsed)
-        if text == response.text and parsed == response.parsed:
+        calls = tuple(
+            call.model_copy(update={"arguments": self.store.scrub(call.arguments)})
+            for call in response.tool_calls
+        )
+        if text == response.text and parsed == response.parsed and calls == response.tool_calls:
             return response
-        return response.model_copy(update={"text": text, "parsed": parsed})
+        return response.model_copy(update={"text": text, "parsed": parsed, "tool_calls": calls})
 
     def _record_success(
         self,
@@ -124,7 +130,7 @@ class RecordingClient:
             model=response.model or self.inner.model_name,
             base_url=self.base_url,
             response_text=response.text,
-            response_parsed=response.parsed,
+            response_parsed=recorded_parsed(response),
             prompt_tokens=response.usage.prompt_tokens,
             completion_tokens=response.usage.completion_tokens,
             latency_s=response.latency_s,

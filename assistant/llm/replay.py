@@ -24,7 +24,7 @@ from typing import Any
 
 from assistant import errors
 from assistant.errors import LLMError, LLMOutputError, ReplayDivergenceError, ReplayExhaustedError
-from assistant.llm._records import VOLATILE_PARAMS, request_fields
+from assistant.llm._records import VOLATILE_PARAMS, answered_parsed, request_fields
 from assistant.llm.base import LLMResponse, Message, Usage
 from assistant.store import LLMCallRecord, Store
 
@@ -146,9 +146,11 @@ def _answer(record: LLMCallRecord) -> LLMResponse:
     """The recorded response, or the recorded error raised again."""
     if record.error_type:
         raise _recorded_error(record)
+    parsed, tool_calls = answered_parsed(record.response_parsed, record.params)
     return LLMResponse(
         text=record.response_text or "",
-        parsed=record.response_parsed,
+        parsed=parsed,
+        tool_calls=tool_calls,
         usage=Usage(prompt_tokens=record.prompt_tokens, completion_tokens=record.completion_tokens),
         latency_s=record.latency_s,
         model=record.model,

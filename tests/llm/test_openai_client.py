@@ -41,7 +41,7 @@ def test_plain_text_call_fills_the_response():
     assert response.latency_s > 0
     body = server.requests[0]
     assert body["model"] == "test-model"
-    assert body["messages"] == [m.model_dump() for m in ASK]
+    assert body["messages"] == [m.to_openai() for m in ASK]
     assert body["temperature"] == 0.7
     assert "response_format" not in body
 
@@ -80,7 +80,7 @@ def test_unusable_answer_is_reasked_then_accepted(bad):
     assert response.attempts == 2
     assert server.request_count == 2
     reask = server.requests[1]["messages"]
-    assert reask[: len(ASK)] == [m.model_dump() for m in ASK]
+    assert reask[: len(ASK)] == [m.to_openai() for m in ASK]
     assert reask[len(ASK)] == {"role": "assistant", "content": bad}
     assert reask[-1]["role"] == "user" and "could not be used" in reask[-1]["content"]
     assert response.usage.prompt_tokens > 0
@@ -238,7 +238,7 @@ def test_prompt_mode_sends_no_response_format():
     assert (
         body["messages"][0]["role"] == "system" and "JSON schema" in body["messages"][0]["content"]
     )
-    assert body["messages"][1:] == [m.model_dump() for m in user_only]
+    assert body["messages"][1:] == [m.to_openai() for m in user_only]
 
 
 def test_purpose_is_never_sent_but_other_params_are():
@@ -321,3 +321,76 @@ def test_raw_control_characters_inside_strings_are_accepted() -> None:
         "rationale": "line one\nline\ttwo",
         "x": 1,
     }
+
+
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "weather",
+        "description": "The weather in a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+}
+
+
+def test_tools_go_out_and_tool_calls_come_back_then_the_answer_goes_in():
+    script = [Reply.calling(("weather", {"city": "Oslo"})), Reply.text("Cold.")]
+    with ScriptedLLMServer(script) as server:
+        client = OpenAICompatibleClient(fast_config(server))
+        first = client.complete(ASK, tools=[WEATHER_TOOL], tool_choice="auto")
+        call = first.tool_calls[0]
+        answer = Message(role="tool", content="-3 °C", tool_call_id=call.id)
+        said = Message(role="assistant", content=first.text, tool_calls=first.tool_calls)
+        second = client.complete([*ASK, said, answer], tools=[WEATHER_TOOL])
+    assert (call.name, call.arguments) == ("weather", {"city": "Oslo"})
+    assert first.parsed is None and second.text == "Cold." and second.tool_calls == ()
+    assert server.requests[0]["tools"] == [WEATHER_TOOL]
+    assert server.requests[0]["tool_choice"] == "auto"
+    sent = server.requests[1]["messages"][len(ASK) :]
+    assert sent[0]["tool_calls"] == [
+        {
+            "id": call.id,
+            "type": "function",
+            "function": {"name": "weather", "arguments": '{"city": "Oslo"}'},
+        }
+    ]
+    assert sent[1] == {"role": "tool", "content": "-3 °C", "tool_call_id": call.id}
+
+
+@pytest.mark.parametrize("arguments", ['{"city": ', '["Oslo"]'], ids=["truncated", "not-object"])
+def test_tool_call_arguments_that_are_not_a_json_object_are_a_problem(arguments):
+    from openai.types.chat import ChatCompletion
+
+    from assistant.llm.openai_client import _tool_calls
+
+    completion = ChatCompletion.model_validate(
+        {
+            "id": "c",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "tool_calls",
+                    "message": {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {
+                                "id": "call_0",
+                                "type": "function",
+                                "function": {"name": "weather", "arguments": arguments},
+                            }
+                        ],
+                    },
+                }
+            ],
+        }
+    )
+    calls, problem = _tool_calls(completion)
+    assert calls == () and "'weather' tool call are not a JSON object" in problem
+
+
+def test_a_plain_message_is_recorded_as_role_and_content_only():
+    assert ASK[1].to_record() == {"role": "user", "content": "Pick."}

@@ -64,7 +64,7 @@ def test_one_row_per_call_with_everything(store):
     assert len(calls) == 3
     first, second, _third = calls
     assert first.purpose == "chat" and first.params == {"purpose": "chat"}
-    assert first.messages == [m.model_dump() for m in ask("hello")]
+    assert first.messages == [m.to_record() for m in ask("hello")]
     assert first.json_schema is None
     assert first.response_text == "hi!" and first.response_parsed is None
     assert first.model == "served" and first.base_url == base_url
