@@ -28,7 +28,7 @@ from assistant.context import ProblemContext
 from assistant.engine.planner import EngineOptions
 from assistant.engine.tool_choice import ToolChoice, pick_tool
 from assistant.errors import ToolError
-from assistant.records import Isolation, Mode, SessionSpec
+from assistant.records import Isolation, LLMBudget, Mode, SessionSpec
 from assistant.store import Store, new_session_id
 
 if TYPE_CHECKING:
@@ -68,10 +68,14 @@ def create_session(
     isolation: Isolation = "process",
     trial_timeout_s: float | None = None,
     data_dir: str | Path | None = None,
+    llm_budget: LLMBudget | dict[str, Any] | str | None = None,
 ) -> TuningSession:
     """Create a session (and its study) for ``data`` and ``tool`` (a registered tool name,
     a module path, or ``"auto"`` for the LLM's choice). ``llm`` is an ``LLMConfig`` or
-    ``None`` for the configured default; only its public settings are stored."""
+    ``None`` for the configured default; only its public settings are stored.
+    ``llm_budget`` (an :class:`~assistant.records.LLMBudget`, a dict of its fields or its
+    compact spelling ``tokens:N,seconds:S,usd:D``) caps the LLM calls of the whole session,
+    the choice of tool included."""
     from assistant.llm.config import LLMConfig, resolve_llm_config
     from assistant.session import TuningSession
     from assistant.tools import get_tool, resolve_metric
@@ -80,6 +84,11 @@ def create_session(
     store = store or Store()
     resolved = resolve_metric(metric, data.task)
     llm_config = llm if isinstance(llm, LLMConfig) else resolve_llm_config()
+    budget = LLMBudget.coerce(llm_budget)
+    if budget is not None and mode != "off":
+        from assistant.llm.budget import check_budget
+
+        check_budget(budget, llm_config.to_public_dict())
     if llm_config.api_key_value():
         store.add_secret(llm_config.api_key_value())
     train, _test = split_holdout(data, test_size=test_size, seed=seed)
@@ -91,7 +100,7 @@ def create_session(
         session_id=session_id,
     )
     if tool == "auto":
-        tool = _choose_tool(store, session_id, train, resolved, notes, mode, llm_config)
+        tool = _choose_tool(store, session_id, train, resolved, notes, mode, llm_config, budget)
     try:
         tool_obj = get_tool(tool)
         if not tool_obj.supports(data.task):
@@ -117,6 +126,7 @@ def create_session(
         data_dir=str(folder.resolve()),
         isolation=isolation,
         trial_timeout_s=trial_timeout_s,
+        llm_budget=budget,
     )
     with optuna_quiet():  # its "A new study created" line is our business, not the user's
         optuna.create_study(
@@ -152,13 +162,18 @@ def _choose_tool(
     notes: str,
     mode: Mode,
     llm_config: LLMConfig,
+    budget: LLMBudget | None = None,
 ) -> str:
-    """``model="auto"``: the engine's choice of family (the LLM's, when it is on), recorded."""
-    client = None
+    """``model="auto"``: the engine's choice of family (the LLM's, when it is on), recorded
+    (and within the session's LLM budget)."""
+    client: Any = None
     if mode != "off":
         from assistant.llm import RecordingClient, make_client
+        from assistant.llm.budget import budgeted_client
 
         client = RecordingClient(make_client(llm_config), store, session_id)
+        if budget is not None:
+            client = budgeted_client(client, budget, llm_config.to_public_dict())
     choice = choose_tool(client, train, metric.name, metric.direction, notes)
     events.emit(
         store,

@@ -66,6 +66,15 @@ class LLMUnavailableError(LLMError):
     The circuit breaker (:mod:`assistant.llm.health`) decides when to try it again."""
 
 
+class LLMBudgetSpentError(LLMError):
+    """The session's LLM budget cannot cover this call: it was not sent (nor recorded), and
+    the engine goes on statistically. The message names the limit and what was spent."""
+
+
+class LLMBudgetError(AssistantError, ValueError):
+    """An LLM budget is spelled wrongly, or its dollar limit has no price to count with."""
+
+
 class EmbeddedLLMError(LLMError):
     """The embedded llama.cpp server could not be started, or died again after a restart."""
 

@@ -28,6 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.records import (
     FinalEvaluation,
     HealthChange,
+    LLMBudget,
+    LLMSpend,
     SessionResult,
     SessionSpec,
     Source,
@@ -55,6 +57,7 @@ FALLBACK: Final = "fallback"  # the LLM could not be used for a step; the statis
 LLM_DEGRADED: Final = "llm_degraded"  # failures (or a restarted server), still tried
 LLM_UNAVAILABLE: Final = "llm_unavailable"  # not called until a probe answers (or ever)
 LLM_RECOVERED: Final = "llm_recovered"  # answering again
+LLM_BUDGET_SPENT: Final = "llm_budget_spent"  # the user's LLM budget refused a call: no more
 FINAL_EVALUATION: Final = "final_evaluation"  # held-out score of the best configuration
 USER_ACTION: Final = "user_action"  # stop, accept, reject, edit: written by a face, read here
 
@@ -74,6 +77,7 @@ ALL: Final = frozenset(
         LLM_DEGRADED,
         LLM_UNAVAILABLE,
         LLM_RECOVERED,
+        LLM_BUDGET_SPENT,
         FINAL_EVALUATION,
         USER_ACTION,
     }
@@ -169,6 +173,16 @@ class LLMHealthChanged(HealthChange, _Payload):
     the event's trial number is the first trial the change concerns."""
 
 
+class LLMBudgetSpent(_Payload):
+    """The session's LLM budget could not cover a call (``reason``: the limit, ``tokens``,
+    ``seconds`` or ``usd``): it was not sent, and no later one will be; the search goes on
+    statistically. The event's trial number is the first trial planned without the LLM."""
+
+    reason: str
+    budget: LLMBudget
+    spent: LLMSpend
+
+
 class FinalEvaluated(FinalEvaluation, _Payload):
     """The held-out score of the best configuration."""
 
@@ -198,6 +212,7 @@ Payload = (
     | TrialAbandoned
     | Fallback
     | LLMHealthChanged
+    | LLMBudgetSpent
     | FinalEvaluated
     | UserAction
     | UnknownPayload
@@ -218,6 +233,7 @@ PAYLOADS: Final[dict[str, type[BaseModel]]] = {
     LLM_DEGRADED: LLMHealthChanged,
     LLM_UNAVAILABLE: LLMHealthChanged,
     LLM_RECOVERED: LLMHealthChanged,
+    LLM_BUDGET_SPENT: LLMBudgetSpent,
     FINAL_EVALUATION: FinalEvaluated,
     USER_ACTION: UserAction,
 }

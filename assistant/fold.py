@@ -2,8 +2,8 @@
 
 :func:`fold_events` turns a session's events into a :class:`SessionView`: its state, the
 trial table (each trial's configuration, where it came from, how it ended, and a person's
-decision on it), the LLM's health, the fallbacks and the final evaluation. The notebook
-widget, the Jupyter server's trial list, the chat's ``/status`` and ``/best`` all call it;
+decision on it), the LLM's health and budget, the fallbacks and the final evaluation. The
+notebook widget, the Jupyter server's trial list, the chat's ``/status`` and ``/best`` all call it;
 the sidebar's ``foldEvents`` (``src/fold.ts``) mirrors it and is tested against the same
 fixture files (``tests/fixtures/events/``).
 
@@ -35,7 +35,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant import events
 from assistant.llm_health import fold_llm_health
-from assistant.records import FinalEvaluation, LLMHealthState
+from assistant.records import (
+    FinalEvaluation,
+    LLMBudgetStatus,
+    LLMHealthState,
+    LLMSpend,
+    spend_vs_budget,
+)
 from assistant.store import EventRecord, SessionRecord, Store
 
 logger = logging.getLogger(__name__)
@@ -94,10 +100,25 @@ class SessionView(BaseModel):
     trials: dict[int, TrialRow] = Field(default_factory=dict)
     health: LLMHealthState = Field(default_factory=LLMHealthState)
     n_fallbacks: int = 0
+    budget: LLMBudgetStatus | None = Field(None, exclude=True)
+    """The session's LLM budget, and whether (and from which trial) it was spent. Left out of
+    the view's JSON until the sidebar's fold (``src/fold.ts``) mirrors it; the sidebar's Live
+    view reads the ``llm_budget_spent`` events itself."""
     final: FinalEvaluation | None = None
     n_invalid: int = 0
     """Events skipped because their payload did not fit its model (logged as warnings)."""
     last_event_id: int = 0
+
+    def budget_banner(self) -> str | None:
+        """The warning a face shows once the LLM budget is spent (``None`` before)."""
+        budget = self.budget
+        if budget is None or not budget.spent_out:
+            return None
+        since = f" from trial {budget.since_trial}" if budget.since_trial is not None else ""
+        return (
+            f"LLM budget spent{since} ({budget.reason}: "
+            f"{spend_vs_budget(budget.spent, budget.budget)}): the search runs statistically."
+        )
 
     def rows(self) -> list[TrialRow]:
         """The trials in order of their numbers."""
@@ -182,6 +203,8 @@ def _apply(view: SessionView, event: EventRecord) -> None:
         view.direction = payload.spec.direction
         view.n_trials = payload.spec.n_trials
         view.tool = payload.spec.tool
+        if payload.spec.llm_budget is not None:
+            view.budget = LLMBudgetStatus(budget=payload.spec.llm_budget, spent=LLMSpend())
     elif isinstance(payload, events.ToolChosen):
         view.tool = payload.tool
     elif isinstance(payload, events.SessionStarted):
@@ -191,12 +214,22 @@ def _apply(view: SessionView, event: EventRecord) -> None:
         view.error = None
     elif isinstance(payload, events.SessionEnded):
         view.state = "finished" if event.kind == events.SESSION_FINISHED else "stopped"
+        if payload.llm_budget is not None:
+            view.budget = payload.llm_budget
         _settle_edits(view)
     elif isinstance(payload, events.SessionFailed):
         view.state, view.error = "failed", payload.error
         _settle_edits(view)
     elif isinstance(payload, events.Fallback):
         view.n_fallbacks += 1
+    elif isinstance(payload, events.LLMBudgetSpent):
+        view.budget = LLMBudgetStatus(
+            budget=payload.budget,
+            spent=payload.spent,
+            spent_out=True,
+            reason=payload.reason,
+            since_trial=n,
+        )
     elif isinstance(payload, events.FinalEvaluated):
         view.final = FinalEvaluation.model_validate(payload.model_dump())
     elif isinstance(payload, events.UserAction):

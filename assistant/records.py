@@ -2,7 +2,8 @@
 
 These are the domain's nouns: what the engine suggests (:class:`Suggestion`), how a trial
 ended (:class:`TrialOutcome`), what a session is (:class:`SessionSpec`) and what it produced
-(:class:`FinalEvaluation`, :class:`SessionResult`, :class:`LLMHealthSummary`). The event
+(:class:`FinalEvaluation`, :class:`SessionResult`, :class:`LLMHealthSummary`) and what the
+LLM may cost it (:class:`LLMBudget`, :class:`LLMSpend`, :class:`LLMBudgetStatus`). The event
 payloads of :mod:`assistant.events` are built from them, so a field has one definition from
 the engine that writes it to the sidebar that shows it.
 
@@ -13,9 +14,12 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from assistant.errors import LLMBudgetError
 
 Mode = Literal["off", "warmstart", "full"]
 Source = Literal["default", "warmstart", "llm", "statistical", "quasi_random", "user"]
@@ -165,6 +169,212 @@ def short_reason(reason: str, limit: int = 200) -> str:
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
+class TokenPrices(BaseModel):
+    """What an LLM's tokens cost, in US dollars per million tokens."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input_usd_per_mtok: float = Field(ge=0.0)
+    output_usd_per_mtok: float = Field(ge=0.0)
+
+    def cost(self, prompt_tokens: float, completion_tokens: float) -> float:
+        """The dollars ``prompt_tokens`` in and ``completion_tokens`` out cost."""
+        return (
+            prompt_tokens * self.input_usd_per_mtok + completion_tokens * self.output_usd_per_mtok
+        ) / 1e6
+
+
+# List prices of a few well-known hosted models, USD per million tokens (input, output), as
+# published in 2026; they may be out of date: pass ``price_in``/``price_out`` to be exact.
+# The embedded local model costs nothing.
+KNOWN_PRICES: dict[str, TokenPrices] = {
+    "gpt-4o": TokenPrices(input_usd_per_mtok=2.50, output_usd_per_mtok=10.00),
+    "gpt-4o-mini": TokenPrices(input_usd_per_mtok=0.15, output_usd_per_mtok=0.60),
+    "gpt-4.1": TokenPrices(input_usd_per_mtok=2.00, output_usd_per_mtok=8.00),
+    "gpt-4.1-mini": TokenPrices(input_usd_per_mtok=0.40, output_usd_per_mtok=1.60),
+    "gpt-4.1-nano": TokenPrices(input_usd_per_mtok=0.10, output_usd_per_mtok=0.40),
+}
+FREE = TokenPrices(input_usd_per_mtok=0.0, output_usd_per_mtok=0.0)
+
+_BUDGET_WORDS = {
+    "tokens": "max_tokens",
+    "seconds": "max_seconds",
+    "usd": "max_cost_usd",
+    "price_in": "input_usd_per_mtok",
+    "price_out": "output_usd_per_mtok",
+}
+BUDGET_SPELLING = "tokens:N,seconds:S,usd:D[,price_in:P,price_out:P]"
+"""The compact spelling of :class:`LLMBudget` (CLI ``--llm-budget``, chat ``llm_budget=``);
+prices are US dollars per million input and output tokens."""
+
+
+class LLMBudget(BaseModel):
+    """The most a session may spend on its LLM: tokens (prompt and completion together),
+    seconds of LLM time (the calls' durations added up) and, with prices given or known for
+    the model, US dollars. Any limit left ``None`` is not enforced; at least one is set.
+
+    Example:
+        >>> LLMBudget.parse("tokens:20000,seconds:60")
+        LLMBudget(max_tokens=20000, max_seconds=60.0, max_cost_usd=None, prices=None)
+        >>> LLMBudget.parse("usd:0.5,price_in:0.15,price_out:0.6").prices.output_usd_per_mtok
+        0.6
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_tokens: int | None = Field(None, ge=1)
+    max_seconds: float | None = Field(None, gt=0.0)
+    max_cost_usd: float | None = Field(None, gt=0.0)
+    prices: TokenPrices | None = None
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> LLMBudget:
+        if self.max_tokens is None and self.max_seconds is None and self.max_cost_usd is None:
+            raise ValueError(f"an LLM budget needs at least one limit ({BUDGET_SPELLING})")
+        return self
+
+    @classmethod
+    def parse(cls, text: str) -> LLMBudget:
+        """Read the compact spelling, e.g. ``tokens:20000,seconds:60,usd:0.5``; raises
+        :class:`~assistant.errors.LLMBudgetError` naming the bad part and the allowed words."""
+        values: dict[str, float] = {}
+        for part in (p.strip() for p in text.split(",")):
+            word, sep, number = part.partition(":")
+            word = word.strip().lower()
+            if not sep or word not in _BUDGET_WORDS:
+                raise LLMBudgetError(
+                    f"llm_budget {part!r}: expected word:number with words "
+                    f"{', '.join(_BUDGET_WORDS)} (e.g. {BUDGET_SPELLING})"
+                )
+            if word in values:
+                raise LLMBudgetError(f"llm_budget: {word} is given twice")
+            try:
+                value = float(number)
+            except ValueError:
+                raise LLMBudgetError(f"llm_budget {part!r}: {number!r} is not a number") from None
+            if not math.isfinite(value) or value < 0 or (value == 0 and word in _LIMITS):
+                raise LLMBudgetError(f"llm_budget {part!r}: expected a number above 0")
+            if word == "tokens" and not value.is_integer():
+                raise LLMBudgetError(f"llm_budget {part!r}: tokens are a whole number")
+            values[word] = value
+        if ("price_in" in values) != ("price_out" in values):
+            raise LLMBudgetError("llm_budget: give both price_in and price_out (USD per 1M tokens)")
+        prices = None
+        if "price_in" in values:
+            prices = TokenPrices(
+                input_usd_per_mtok=values["price_in"], output_usd_per_mtok=values["price_out"]
+            )
+        try:
+            return cls(
+                max_tokens=int(values["tokens"]) if "tokens" in values else None,
+                max_seconds=values.get("seconds"),
+                max_cost_usd=values.get("usd"),
+                prices=prices,
+            )
+        except ValueError as exc:
+            raise LLMBudgetError(f"llm_budget {text!r}: {_first_error(exc)}") from None
+
+    @classmethod
+    def coerce(cls, value: LLMBudget | dict[str, Any] | str | None) -> LLMBudget | None:
+        """An :class:`LLMBudget` from itself, a dict of its fields or the compact spelling."""
+        if value is None or isinstance(value, LLMBudget):
+            return value
+        if isinstance(value, str):
+            return cls.parse(value)
+        if isinstance(value, dict):
+            try:
+                return cls.model_validate(value)
+            except ValueError as exc:
+                raise LLMBudgetError(f"llm_budget={value!r}: {_first_error(exc)}") from None
+        raise LLMBudgetError(
+            f"llm_budget must be an LLMBudget, a dict or a string like {BUDGET_SPELLING!r}, "
+            f"not {type(value).__name__}"
+        )
+
+    def prices_for(self, model: str | None, *, embedded: bool = False) -> TokenPrices | None:
+        """The prices that apply to ``model``: the given ones, the embedded model's (free),
+        a known list price, or ``None``."""
+        if self.prices is not None:
+            return self.prices
+        if embedded:
+            return FREE
+        return KNOWN_PRICES.get((model or "").lower())
+
+    def describe(self) -> str:
+        """The limits in words, e.g. ``20,000 tokens, 60 s``."""
+        parts = []
+        if self.max_tokens is not None:
+            parts.append(f"{self.max_tokens:,} tokens")
+        if self.max_seconds is not None:
+            parts.append(f"{self.max_seconds:g} s")
+        if self.max_cost_usd is not None:
+            parts.append(f"${self.max_cost_usd:g}")
+        return ", ".join(parts)
+
+
+_LIMITS = frozenset({"tokens", "seconds", "usd"})
+
+
+def _first_error(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        where = ".".join(str(x) for x in first.get("loc", ()))
+        return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+    return str(exc)
+
+
+class LLMSpend(BaseModel):
+    """What a session's LLM calls cost so far: tokens (prompt + completion), seconds, dollars
+    (``None`` when no price is known)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    calls: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    cost_usd: float | None = None
+
+
+class LLMBudgetStatus(BaseModel):
+    """A session's LLM budget against what it spent; ``spent_out`` once a call was refused
+    because the budget could not cover it (``reason`` says which limit)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    budget: LLMBudget
+    spent: LLMSpend
+    spent_out: bool = False
+    reason: str = ""
+    since_trial: int | None = None
+
+    def headline(self) -> str:
+        """One line, e.g. ``LLM budget: 19,120 of 20,000 tokens, 4.1 of 60 s — spent at
+        trial 6 (tokens): the search went on statistically``."""
+        return f"LLM budget: {spend_vs_budget(self.spent, self.budget)}" + (
+            f" — spent{_at(self.since_trial)} ({self.reason}): the search went on statistically"
+            if self.spent_out
+            else ""
+        )
+
+
+def spend_vs_budget(spent: LLMSpend, budget: LLMBudget) -> str:
+    """``spent`` against each limit of ``budget``, in words."""
+    parts = []
+    if budget.max_tokens is not None:
+        parts.append(f"{spent.tokens:,} of {budget.max_tokens:,} tokens")
+    if budget.max_seconds is not None:
+        parts.append(f"{spent.seconds:.1f} of {budget.max_seconds:g} s")
+    if budget.max_cost_usd is not None:
+        cost = "?" if spent.cost_usd is None else f"${spent.cost_usd:.4f}"
+        parts.append(f"{cost} of ${budget.max_cost_usd:g}")
+    return ", ".join(parts)
+
+
+def _at(trial: int | None) -> str:
+    return f" at trial {trial}" if trial is not None else ""
+
+
 class SessionSpec(BaseModel):
     """Everything needed to run or resume a session, as stored (no secrets, no data)."""
 
@@ -185,6 +395,7 @@ class SessionSpec(BaseModel):
     data_dir: str
     isolation: Isolation = "process"
     trial_timeout_s: float | None = None
+    llm_budget: LLMBudget | None = None
 
 
 class FinalEvaluation(BaseModel):
@@ -215,4 +426,5 @@ class SessionResult(BaseModel):
     n_llm_calls: int = 0
     n_fallbacks: int = 0
     llm_health: LLMHealthSummary | None = None
+    llm_budget: LLMBudgetStatus | None = None
     error: str | None = None

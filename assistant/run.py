@@ -23,7 +23,7 @@ from assistant import events
 from assistant.engine.planner import EngineOptions
 from assistant.errors import AssistantError, LLMError, TrialsFailedError
 from assistant.llm.health import CircuitBreaker
-from assistant.records import HealthChange, SessionResult, SessionSpec, Suggestion
+from assistant.records import HealthChange, LLMSpend, SessionResult, SessionSpec, Suggestion
 from assistant.review import SuggestionReview, apply_review
 from assistant.sampler import LLAMBOSampler
 
@@ -51,9 +51,13 @@ def build_sampler(
 
     A joining worker (``worker_id``) gets its own seed and leaves the library defaults to
     the session's owner, so workers starting together do not suggest the same
-    configurations. ``budget`` is the run's target number of trials.
+    configurations. ``budget`` is the run's target number of trials. A session with an
+    ``llm_budget`` gets ``client`` within it (see :func:`within_budget`).
     """
     from assistant.tools import get_tool
+
+    if client is not None and spec.llm_budget is not None:
+        client = within_budget(spec, client)
 
     tool = get_tool(spec.tool)
     seed = spec.seed
@@ -70,6 +74,29 @@ def build_sampler(
         on_suggestion=on_suggestion,
         budget=budget,
     )
+
+
+def within_budget(
+    spec: SessionSpec,
+    client: Any,
+    store: Any = None,
+    session_id: str | None = None,
+    on_spent: Callable[[str, LLMSpend], None] | None = None,
+) -> Any:
+    """``client`` kept within the session's ``llm_budget`` (``client`` itself without one,
+    or when it already is). What the session spent before counts: the calls recorded in
+    ``store`` for ``session_id``, or, for a replay client, the recorded calls it has served
+    so far, so a replay refuses the same calls as the run it replays."""
+    from assistant.llm.budget import BudgetedClient, budgeted_client
+    from assistant.llm.replay import ReplayClient
+
+    if spec.llm_budget is None or isinstance(client, BudgetedClient):
+        return client
+    if isinstance(client, ReplayClient):
+        records = client.store.llm_calls(client.session_id)[: client.calls_served]
+    else:
+        records = store.llm_calls(session_id) if store is not None else []
+    return budgeted_client(client, spec.llm_budget, spec.llm, records, on_spent)
 
 
 def llm_client_for(session: TuningSession, client: Any = None) -> Any:
@@ -132,7 +159,8 @@ class Run:
         self.review_timeout_s = review_timeout_s
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.llm_state = "off" if self.spec.mode == "off" else "ok"
-        """The LLM's health during the run: ``ok``, ``degraded``, ``unavailable`` or ``off``."""
+        """The LLM's health during the run: ``ok``, ``degraded``, ``unavailable``, ``off``
+        or ``budget spent`` (the session's ``llm_budget`` refused a call)."""
         self.next_trial = 0  # the trial the engine is planning for: health events name it
         self.rejected: set[int] = set()
         self._last_action_id = 0
@@ -149,6 +177,8 @@ class Run:
         remaining = self._begin(study)
         tool, train = self._tool_and_data()
         client = llm_client_for(session, self.llm_client) if self.spec.mode != "off" else None
+        if client is not None:
+            client = within_budget(self.spec, client, store, session.id, self._budget_spent)
         self.next_trial = len(study.get_trials(deepcopy=False))
         unwatch = self._watch_health(client)
         sampler = build_sampler(
@@ -311,6 +341,14 @@ class Run:
         return result
 
     # -- the engine's hooks ----------------------------------------------------------------
+    def _budget_spent(self, reason: str, spent: LLMSpend) -> None:
+        """The LLM budget refused its first call: record it; the engine falls back."""
+        budget = self.spec.llm_budget
+        assert budget is not None
+        self.llm_state = "budget spent"
+        spent_event = events.LLMBudgetSpent(reason=reason, budget=budget, spent=spent)
+        events.emit(self.session.store, self.session.id, spent_event, trial_number=self.next_trial)
+
     def _watch_health(self, client: Any) -> Callable[[], None]:
         """Record the LLM's health changes as events while the run lasts; the unsubscriber."""
         health = getattr(client, "health", None)

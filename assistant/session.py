@@ -37,6 +37,7 @@ from assistant.llm_health import summarize_llm_health
 from assistant.records import (
     FinalEvaluation,
     Isolation,
+    LLMBudgetStatus,
     SessionResult,
     SessionSpec,
 )
@@ -223,7 +224,35 @@ class TuningSession:
             n_llm_calls=len(self.store.llm_calls(self.id)),
             n_fallbacks=len(self.store.events(self.id, kinds=[events.FALLBACK])),
             llm_health=summarize_llm_health(self.store, self.id, self.spec.mode),
+            llm_budget=self.budget_status(),
         )
+
+    def budget_status(self) -> LLMBudgetStatus | None:
+        """The session's LLM budget against what its recorded calls spent (``None``
+        without a budget)."""
+        from assistant.llm.budget import requests_per_call, session_prices, spend_of
+
+        budget = self.spec.llm_budget
+        if budget is None:
+            return None
+        spent = spend_of(
+            self.store.llm_calls(self.id),
+            budget,
+            session_prices(budget, self.spec.llm),
+            requests_per_call(self.spec.llm),
+        )
+        status = LLMBudgetStatus(budget=budget, spent=spent)
+        for event in self.store.events(self.id, kinds=[events.LLM_BUDGET_SPENT]):
+            payload = events.payload_of(event)
+            assert isinstance(payload, events.LLMBudgetSpent)
+            return status.model_copy(
+                update={
+                    "spent_out": True,
+                    "reason": payload.reason,
+                    "since_trial": event.trial_number,
+                }
+            )
+        return status
 
 
 def suggestion_of(trial: FrozenTrial) -> dict[str, Any] | None:

@@ -10,9 +10,19 @@ export type Metric = string;
 export type NTest = number;
 export type TestScore = number;
 export type TestSeed = number;
+export type MaxCostUsd = number | null;
+export type MaxSeconds = number | null;
+export type MaxTokens = number | null;
+export type InputUsdPerMtok = number;
+export type OutputUsdPerMtok = number;
+export type Reason1 = string;
+export type Calls = number;
+export type CostUsd = number | null;
+export type Seconds = number;
+export type Tokens = number;
 export type Permanent = boolean;
 export type Previous = 'ok' | 'degraded' | 'unavailable';
-export type Reason1 = string;
+export type Reason2 = string;
 export type Restarted = boolean;
 export type RetryInS = number | null;
 export type State = 'ok' | 'degraded' | 'unavailable';
@@ -41,12 +51,15 @@ export type Metric2 = string;
 export type NTest1 = number;
 export type TestScore1 = number;
 export type TestSeed1 = number;
-export type Calls = number;
+export type Reason3 = string;
+export type SinceTrial = number | null;
+export type SpentOut = boolean;
+export type Calls1 = number;
 export type CallsAnswered = number;
 export type LlmTrials = number;
-export type Reason2 = string;
+export type Reason4 = string;
 export type Restarts = number;
-export type SinceTrial = number | null;
+export type SinceTrial1 = number | null;
 export type State1 = 'ok' | 'degraded' | 'unavailable' | 'off' | 'unused';
 export type NComplete = number;
 export type NFailed = number;
@@ -80,7 +93,7 @@ export type Target1 = number | null;
 export type Fallback2 = string | null;
 export type Rationale1 = string;
 export type Tool1 = string;
-export type Reason3 = string;
+export type Reason5 = string;
 export type Device = string | null;
 export type DurationS = number;
 export type Error2 = string | null;
@@ -97,9 +110,9 @@ export type Config5 = {
 export type Trial = number | null;
 export type Direction1 = 'minimize' | 'maximize';
 export type Error3 = string | null;
-export type Reason4 = string;
+export type Reason6 = string;
 export type Restarts1 = number;
-export type SinceTrial1 = number | null;
+export type SinceTrial2 = number | null;
 export type State2 = 'ok' | 'degraded' | 'unavailable';
 export type LastEventId = number;
 export type Metric3 = string;
@@ -128,6 +141,7 @@ export interface AssistantSchema {
 export interface EventPayloads {
   fallback: Fallback;
   final_evaluation: FinalEvaluated;
+  llm_budget_spent: LLMBudgetSpent;
   llm_degraded: LLMHealthChanged;
   llm_recovered: LLMHealthChanged;
   llm_unavailable: LLMHealthChanged;
@@ -169,13 +183,59 @@ export interface Config {
   [k: string]: unknown;
 }
 /**
+ * The session's LLM budget could not cover a call (``reason``: the limit, ``tokens``,
+ * ``seconds`` or ``usd``): it was not sent, and no later one will be; the search goes on
+ * statistically. The event's trial number is the first trial planned without the LLM.
+ */
+export interface LLMBudgetSpent {
+  budget: LLMBudget;
+  reason: Reason1;
+  spent: LLMSpend;
+  [k: string]: unknown;
+}
+/**
+ * The most a session may spend on its LLM: tokens (prompt and completion together),
+ * seconds of LLM time (the calls' durations added up) and, with prices given or known for
+ * the model, US dollars. Any limit left ``None`` is not enforced; at least one is set.
+ *
+ * Example:
+ *     >>> LLMBudget.parse("tokens:20000,seconds:60")
+ *     LLMBudget(max_tokens=20000, max_seconds=60.0, max_cost_usd=None, prices=None)
+ *     >>> LLMBudget.parse("usd:0.5,price_in:0.15,price_out:0.6").prices.output_usd_per_mtok
+ *     0.6
+ */
+export interface LLMBudget {
+  max_cost_usd?: MaxCostUsd;
+  max_seconds?: MaxSeconds;
+  max_tokens?: MaxTokens;
+  prices?: TokenPrices | null;
+}
+/**
+ * What an LLM's tokens cost, in US dollars per million tokens.
+ */
+export interface TokenPrices {
+  input_usd_per_mtok: InputUsdPerMtok;
+  output_usd_per_mtok: OutputUsdPerMtok;
+}
+/**
+ * What a session's LLM calls cost so far: tokens (prompt + completion), seconds, dollars
+ * (``None`` when no price is known).
+ */
+export interface LLMSpend {
+  calls: Calls;
+  cost_usd: CostUsd;
+  seconds: Seconds;
+  tokens: Tokens;
+  [k: string]: unknown;
+}
+/**
  * The LLM's health changed (``llm_degraded``, ``llm_unavailable``, ``llm_recovered``);
  * the event's trial number is the first trial the change concerns.
  */
 export interface LLMHealthChanged {
   permanent?: Permanent;
   previous: Previous;
-  reason: Reason1;
+  reason: Reason2;
   restarted?: Restarted;
   retry_in_s?: RetryInS;
   state: State;
@@ -197,6 +257,7 @@ export interface SessionSpec {
   direction: Direction;
   isolation?: Isolation;
   llm?: Llm;
+  llm_budget?: LLMBudget | null;
   metric: Metric1;
   mode?: Mode;
   n_folds?: NFolds;
@@ -233,6 +294,7 @@ export interface SessionEnded {
   best_cv_score?: BestCvScore;
   error?: Error1;
   final?: FinalEvaluation | null;
+  llm_budget?: LLMBudgetStatus | null;
   llm_health?: LLMHealthSummary | null;
   n_complete: NComplete;
   n_failed: NFailed;
@@ -262,6 +324,18 @@ export interface Config1 {
   [k: string]: unknown;
 }
 /**
+ * A session's LLM budget against what it spent; ``spent_out`` once a call was refused
+ * because the budget could not cover it (``reason`` says which limit).
+ */
+export interface LLMBudgetStatus {
+  budget: LLMBudget;
+  reason: Reason3;
+  since_trial: SinceTrial;
+  spent: LLMSpend;
+  spent_out: SpentOut;
+  [k: string]: unknown;
+}
+/**
  * What the LLM contributed to a session, and whether it really answered.
  *
  * ``state`` is ``off`` when the session ran without the LLM, ``unused`` when it never
@@ -270,13 +344,13 @@ export interface Config1 {
  */
 export interface LLMHealthSummary {
   by_purpose?: ByPurpose;
-  calls?: Calls;
+  calls?: Calls1;
   calls_answered?: CallsAnswered;
   calls_failed?: CallsFailed;
   llm_trials?: LlmTrials;
-  reason?: Reason2;
+  reason?: Reason4;
   restarts?: Restarts;
-  since_trial?: SinceTrial;
+  since_trial?: SinceTrial1;
   state: State1;
   [k: string]: unknown;
 }
@@ -343,7 +417,7 @@ export interface ToolChosen {
  */
 export interface TrialAbandoned {
   params?: Params;
-  reason?: Reason3;
+  reason?: Reason5;
   [k: string]: unknown;
 }
 export interface Params {
@@ -413,9 +487,9 @@ export interface SessionView {
  * where the current state (trouble of either kind, or health) began.
  */
 export interface LLMHealthState {
-  reason: Reason4;
+  reason: Reason6;
   restarts: Restarts1;
-  since_trial: SinceTrial1;
+  since_trial: SinceTrial2;
   state: State2;
   [k: string]: unknown;
 }
@@ -646,6 +720,129 @@ export const EVENTS_SCHEMA = {
       "title": "FinalEvaluation",
       "type": "object"
     },
+    "LLMBudget": {
+      "additionalProperties": false,
+      "description": "The most a session may spend on its LLM: tokens (prompt and completion together),\nseconds of LLM time (the calls' durations added up) and, with prices given or known for\nthe model, US dollars. Any limit left ``None`` is not enforced; at least one is set.\n\nExample:\n    >>> LLMBudget.parse(\"tokens:20000,seconds:60\")\n    LLMBudget(max_tokens=20000, max_seconds=60.0, max_cost_usd=None, prices=None)\n    >>> LLMBudget.parse(\"usd:0.5,price_in:0.15,price_out:0.6\").prices.output_usd_per_mtok\n    0.6",
+      "properties": {
+        "max_cost_usd": {
+          "anyOf": [
+            {
+              "exclusiveMinimum": 0.0,
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Max Cost Usd"
+        },
+        "max_seconds": {
+          "anyOf": [
+            {
+              "exclusiveMinimum": 0.0,
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Max Seconds"
+        },
+        "max_tokens": {
+          "anyOf": [
+            {
+              "minimum": 1,
+              "type": "integer"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Max Tokens"
+        },
+        "prices": {
+          "anyOf": [
+            {
+              "$ref": "#/$defs/TokenPrices"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null
+        }
+      },
+      "title": "LLMBudget",
+      "type": "object"
+    },
+    "LLMBudgetSpent": {
+      "additionalProperties": true,
+      "description": "The session's LLM budget could not cover a call (``reason``: the limit, ``tokens``,\n``seconds`` or ``usd``): it was not sent, and no later one will be; the search goes on\nstatistically. The event's trial number is the first trial planned without the LLM.",
+      "properties": {
+        "budget": {
+          "$ref": "#/$defs/LLMBudget"
+        },
+        "reason": {
+          "title": "Reason",
+          "type": "string"
+        },
+        "spent": {
+          "$ref": "#/$defs/LLMSpend"
+        }
+      },
+      "required": [
+        "reason",
+        "budget",
+        "spent"
+      ],
+      "title": "LLMBudgetSpent",
+      "type": "object"
+    },
+    "LLMBudgetStatus": {
+      "description": "A session's LLM budget against what it spent; ``spent_out`` once a call was refused\nbecause the budget could not cover it (``reason`` says which limit).",
+      "properties": {
+        "budget": {
+          "$ref": "#/$defs/LLMBudget"
+        },
+        "reason": {
+          "default": "",
+          "title": "Reason",
+          "type": "string"
+        },
+        "since_trial": {
+          "anyOf": [
+            {
+              "type": "integer"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Since Trial"
+        },
+        "spent": {
+          "$ref": "#/$defs/LLMSpend"
+        },
+        "spent_out": {
+          "default": false,
+          "title": "Spent Out",
+          "type": "boolean"
+        }
+      },
+      "required": [
+        "budget",
+        "spent",
+        "spent_out",
+        "reason",
+        "since_trial"
+      ],
+      "title": "LLMBudgetStatus",
+      "type": "object"
+    },
     "LLMHealthChanged": {
       "additionalProperties": true,
       "description": "The LLM's health changed (``llm_degraded``, ``llm_unavailable``, ``llm_recovered``);\nthe event's trial number is the first trial the change concerns.",
@@ -824,6 +1021,46 @@ export const EVENTS_SCHEMA = {
       "title": "LLMHealthSummary",
       "type": "object"
     },
+    "LLMSpend": {
+      "description": "What a session's LLM calls cost so far: tokens (prompt + completion), seconds, dollars\n(``None`` when no price is known).",
+      "properties": {
+        "calls": {
+          "default": 0,
+          "title": "Calls",
+          "type": "integer"
+        },
+        "cost_usd": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Cost Usd"
+        },
+        "seconds": {
+          "default": 0.0,
+          "title": "Seconds",
+          "type": "number"
+        },
+        "tokens": {
+          "default": 0,
+          "title": "Tokens",
+          "type": "integer"
+        }
+      },
+      "required": [
+        "calls",
+        "tokens",
+        "seconds",
+        "cost_usd"
+      ],
+      "title": "LLMSpend",
+      "type": "object"
+    },
     "SessionCreated": {
       "additionalProperties": true,
       "description": "A session and its study exist; ``spec`` is what it will run.",
@@ -883,6 +1120,17 @@ export const EVENTS_SCHEMA = {
           "anyOf": [
             {
               "$ref": "#/$defs/FinalEvaluation"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null
+        },
+        "llm_budget": {
+          "anyOf": [
+            {
+              "$ref": "#/$defs/LLMBudgetStatus"
             },
             {
               "type": "null"
@@ -990,6 +1238,17 @@ export const EVENTS_SCHEMA = {
           "additionalProperties": true,
           "title": "Llm",
           "type": "object"
+        },
+        "llm_budget": {
+          "anyOf": [
+            {
+              "$ref": "#/$defs/LLMBudget"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null
         },
         "metric": {
           "title": "Metric",
@@ -1428,6 +1687,28 @@ export const EVENTS_SCHEMA = {
       "title": "SuggestionMade",
       "type": "object"
     },
+    "TokenPrices": {
+      "additionalProperties": false,
+      "description": "What an LLM's tokens cost, in US dollars per million tokens.",
+      "properties": {
+        "input_usd_per_mtok": {
+          "minimum": 0.0,
+          "title": "Input Usd Per Mtok",
+          "type": "number"
+        },
+        "output_usd_per_mtok": {
+          "minimum": 0.0,
+          "title": "Output Usd Per Mtok",
+          "type": "number"
+        }
+      },
+      "required": [
+        "input_usd_per_mtok",
+        "output_usd_per_mtok"
+      ],
+      "title": "TokenPrices",
+      "type": "object"
+    },
     "ToolChosen": {
       "additionalProperties": true,
       "description": "``model=\"auto\"``: the family chosen, the LLM's rationale, and why it fell back.",
@@ -1796,6 +2077,9 @@ export const EVENTS_SCHEMA = {
         "final_evaluation": {
           "$ref": "#/$defs/FinalEvaluated"
         },
+        "llm_budget_spent": {
+          "$ref": "#/$defs/LLMBudgetSpent"
+        },
         "llm_degraded": {
           "$ref": "#/$defs/LLMHealthChanged"
         },
@@ -1842,6 +2126,7 @@ export const EVENTS_SCHEMA = {
       "required": [
         "fallback",
         "final_evaluation",
+        "llm_budget_spent",
         "llm_degraded",
         "llm_recovered",
         "llm_unavailable",
