@@ -25,6 +25,7 @@ from optuna.trial import TrialState
 
 from assistant.errors import AssistantError
 from assistant.llm_health import LLMHealthSummary
+from assistant.records import LLMBudget, LLMBudgetStatus
 from assistant.session import FinalEvaluation, Isolation, TuningSession
 from assistant.store import Store
 
@@ -46,10 +47,13 @@ class TuningResult:
         final: FinalEvaluation | None,
         model: Any,
         llm_health: LLMHealthSummary | None = None,
+        llm_budget: LLMBudgetStatus | None = None,
     ) -> None:
         self.session = session
         self.llm_health = llm_health
         """What the LLM contributed, and whether it really answered (see ``headline()``)."""
+        self.llm_budget = llm_budget
+        """The LLM budget against what was spent (``None`` without one; see ``headline()``)."""
         self.session_id = session.id
         self.study: optuna.Study = session.study
         self.final = final
@@ -134,6 +138,7 @@ def tune(
     search_space: Any = None,
     verbose: bool = True,
     isolation: Isolation = "process",
+    llm_budget: LLMBudget | dict[str, Any] | str | None = None,
 ) -> TuningResult:
     """Tune a model on ``data`` and evaluate the best configuration on held-out rows.
 
@@ -160,6 +165,12 @@ def tune(
         search_space: a :class:`~assistant.space.SearchSpace` for a function ``model``.
         verbose: show progress (a bar in a terminal, a live widget in a notebook).
         isolation: ``"process"`` runs each trial in a worker process; ``"inline"`` in this one.
+        llm_budget: the most the session's LLM calls may cost: an
+            :class:`~assistant.records.LLMBudget`, a dict of its fields, or
+            ``"tokens:20000,seconds:60,usd:0.5"`` (dollars need prices: known for a few
+            hosted models, ``price_in:P,price_out:P`` per million tokens otherwise). Once
+            it is spent the search goes on statistically; ``result.llm_budget`` says what
+            was spent.
     """
     from assistant.llm.config import LLMConfig
 
@@ -191,6 +202,7 @@ def tune(
         name=session_name,
         notes=notes,
         isolation=isolation,
+        llm_budget=llm_budget,
     )
     callbacks, cleanup = _progress(session, verbose)
     # Our progress view replaces Optuna's per-trial log lines.
@@ -204,7 +216,11 @@ def tune(
     result = session.result()
     if verbose and result.llm_health is not None and result.llm_health.state in _NOT_ANSWERING:
         print(result.llm_health.headline(), file=sys.stderr)
-    return TuningResult(session, result.final, session.best_model, result.llm_health)
+    if verbose and result.llm_budget is not None and result.llm_budget.spent_out:
+        print(result.llm_budget.headline(), file=sys.stderr)
+    return TuningResult(
+        session, result.final, session.best_model, result.llm_health, result.llm_budget
+    )
 
 
 def as_dataset(data: Any, target: str | None) -> Any:

@@ -76,6 +76,14 @@ def _add_search(parser: argparse.ArgumentParser, model_default: str, model_help:
         help="stop starting new trials after this many seconds (default: no limit)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seeds the split, folds and search")
+    parser.add_argument(
+        "--llm-budget",
+        default=None,
+        metavar="tokens:N,seconds:S,usd:D",
+        help="the most the session's LLM calls may cost, any of: tokens, seconds of LLM time, "
+        "US dollars (with price_in:P,price_out:P per million tokens for a model whose price "
+        "is not known); once spent, the search goes on statistically (default: no limit)",
+    )
     _renamed(parser, "--trials", "--n-trials", type=int)
     _renamed(parser, "--mode", "--llm", choices=_LLM_MODES)
 
@@ -249,6 +257,7 @@ def cmd_demo(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         mode=args.llm,
         name=f"demo: {args.model} on breast cancer",
         notes="Demo session: tumour diagnosis from 30 cell-nucleus measurements.",
+        llm_budget=args.llm_budget,
     )
     payload = _run_session(session, args, timeout=args.timeout)
     payload["storage"] = store.display_url
@@ -275,6 +284,7 @@ def cmd_tune(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         mode=args.llm,
         notes=args.notes,
         name=args.name,
+        llm_budget=args.llm_budget,
     )
     payload = _run_session(session, args, n_jobs=args.n_jobs, timeout=args.timeout)
     payload["storage"] = store.display_url
@@ -364,6 +374,11 @@ def _summary(session: Any, payload: dict[str, Any], store: Any) -> str:
         from assistant.llm_health import LLMHealthSummary
 
         lines.append(LLMHealthSummary.model_validate(health).headline())
+    budget = payload.get("llm_budget")
+    if budget:
+        from assistant.records import LLMBudgetStatus
+
+        lines.append(LLMBudgetStatus.model_validate(budget).headline())
     lines.append(
         f"LLM calls recorded: {payload['n_llm_calls']}; fallbacks: {payload['n_fallbacks']}"
     )

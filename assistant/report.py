@@ -32,6 +32,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from assistant import __version__, events
 from assistant.llm_health import LLMHealthSummary, summarize_llm_health
+from assistant.records import LLMBudgetStatus
 from assistant.sampler import SUGGESTION_ATTR
 from assistant.store import SessionRecord, Store
 from assistant.timeline import (
@@ -124,7 +125,7 @@ def render_report(
     }
     health = summarize_llm_health(store, session_id)
     bodies = {
-        "summary": _summary(record, study, trials, timeline, health),
+        "summary": _summary(record, study, trials, timeline, health, _budget(store, record)),
         **{section: body for section, (body, _drawn) in figures.items()},
         "trials": _trials(trials),
         "rationale": _rationale(timeline),
@@ -180,12 +181,25 @@ def html_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 # -- sections ------------------------------------------------------------------------------
+def _budget(store: Store, record: SessionRecord) -> LLMBudgetStatus | None:
+    """The session's LLM budget against what it spent (``None`` without a budget)."""
+    recorded = (record.result or {}).get("llm_budget")
+    if recorded:
+        return LLMBudgetStatus.model_validate(recorded)
+    if not (record.spec or {}).get("llm_budget"):
+        return None
+    from assistant.session import TuningSession
+
+    return TuningSession(store, record.id).budget_status()
+
+
 def _summary(
     record: SessionRecord,
     study: optuna.Study,
     trials: list[FrozenTrial],
     timeline: list[TimelineEntry],
     health: LLMHealthSummary,
+    budget: LLMBudgetStatus | None = None,
 ) -> str:
     spec = record.spec
     states = Counter(t.state for t in trials)
@@ -211,6 +225,8 @@ def _summary(
         llm = spec.get("llm", {})
         rows.append(("LLM model", "embedded" if llm.get("embedded") else llm.get("model")))
         rows.append(("LLM health", health.headline()))
+        if budget is not None:
+            rows.append(("LLM budget", budget.headline()))
     rows += [
         ("Status", record.status),
         ("Created (UTC)", f"{record.created_at:%Y-%m-%d %H:%M:%S}"),

@@ -216,6 +216,12 @@ class SessionWidget:
             if banner
             else ""
         )
+        spent = view.budget_banner()
+        if spent:
+            warning += (
+                f'<div class="automl-llm-banner automl-llm-budget" '
+                f'style="{_BANNER_STYLE["degraded"]}">{_e(spent)}</div>'
+            )
         return warning + " · ".join(parts) + latest
 
     def _update_plot(self, points: list[tuple[int, float, float]]) -> None:

@@ -41,7 +41,7 @@ from pydantic import BaseModel
 from assistant import events
 from assistant._deprecation import deprecated_alias
 from assistant.errors import AssistantError
-from assistant.records import Suggestion
+from assistant.records import LLMBudget, Suggestion
 from assistant.store import Store
 from assistant.timeline import format_config, format_score
 
@@ -55,6 +55,7 @@ HELP = """Commands (they work without an LLM):
 /tune DF target=COLUMN [metric=roc_auc] [n_trials=20] [model=auto]
       [llm=full|warmstart|off] [isolation=process|inline] [n_folds=5] [seed=0]
       [review=on|off] [review_timeout=SECONDS]   review=on: each suggestion waits for you
+      [llm_budget=tokens:N,seconds:S,usd:D]       the most the LLM calls may cost
 /accept N          run trial N's suggestion as proposed (review mode)
 /reject N          do not run trial N (it fails as "rejected by the user")
 /edit N key=value  run trial N with these parameters changed, e.g. /edit 1 n_neighbors=7
@@ -81,6 +82,7 @@ _TUNE_OPTIONS = {
     "seed",
     "review",
     "review_timeout",
+    "llm_budget",
 }
 _RENAMED_OPTIONS = {"trials": "n_trials", "folds": "n_folds"}
 """Old spellings of ``/tune`` options, accepted until the release the reply names."""
@@ -347,6 +349,7 @@ class ChatController:
         if isolation not in ("process", "inline"):
             raise AssistantError(f"isolation={isolation!r}: expected process or inline")
         review, review_timeout_s = _review_options(options)
+        budget = LLMBudget.parse(options["llm_budget"]) if "llm_budget" in options else None
         data = as_dataset(self.namespace[name], options.get("target"))
         session = TuningSession.create(
             data,
@@ -360,6 +363,7 @@ class ChatController:
             llm=self._llm_config() if mode != "off" else None,
             name=f"{options.get('model', 'auto')} on {name}",
             isolation=isolation,  # type: ignore[arg-type]
+            llm_budget=budget,
         )
         self._start(session, review=review, review_timeout_s=review_timeout_s)
         spec = session.spec
@@ -367,6 +371,8 @@ class ChatController:
             f"Started session {session.id}: {spec.tool}, {spec.metric} ({spec.direction}), "
             f"{spec.n_trials} trials, LLM {spec.mode}."
         )
+        if spec.llm_budget is not None:
+            text += f" LLM budget: {spec.llm_budget.describe()}."
         if review:
             text += " Review mode: each suggestion waits for /accept, /edit or /reject."
         for old in dict.fromkeys([*old_given, *old_defaults]):
