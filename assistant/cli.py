@@ -214,6 +214,12 @@ def _store(args: argparse.Namespace) -> Any:
     return Store(args.storage)
 
 
+def _llm_budget(args: argparse.Namespace) -> Any:
+    from assistant.records import LLMBudget
+
+    return LLMBudget.parse(args.llm_budget) if args.llm_budget is not None else None
+
+
 def _progress(session: Any, quiet: bool) -> Any:
     from assistant.progress import TerminalProgress
 
@@ -257,7 +263,7 @@ def cmd_demo(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         mode=args.llm,
         name=f"demo: {args.model} on breast cancer",
         notes="Demo session: tumour diagnosis from 30 cell-nucleus measurements.",
-        llm_budget=args.llm_budget,
+        llm_budget=_llm_budget(args),
     )
     payload = _run_session(session, args, timeout=args.timeout)
     payload["storage"] = store.display_url
@@ -284,7 +290,7 @@ def cmd_tune(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         mode=args.llm,
         notes=args.notes,
         name=args.name,
-        llm_budget=args.llm_budget,
+        llm_budget=_llm_budget(args),
     )
     payload = _run_session(session, args, n_jobs=args.n_jobs, timeout=args.timeout)
     payload["storage"] = store.display_url
