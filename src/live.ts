@@ -2,6 +2,7 @@ import { InputDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
 import type { IEvent } from './api';
+import type { LLMBudget, LLMBudgetSpent, LLMSpend } from './events.generated';
 import {
   best,
   bestSoFar,
@@ -93,6 +94,35 @@ export function healthBanner(state: string, reason: string, since: number | null
   return null;
 }
 
+/** `n` as Python's `f"{n:g}"` writes it, near enough for a limit a person typed. */
+function general(n: number): string {
+  return String(Number(n.toPrecision(6)));
+}
+
+/** What was spent against each limit, as assistant/records.py's spend_vs_budget() words it. */
+export function spendVsBudget(spent: LLMSpend, budget: LLMBudget): string {
+  const parts: string[] = [];
+  if (budget.max_tokens !== null && budget.max_tokens !== undefined) {
+    const [used, limit] = [spent.tokens, budget.max_tokens].map(n => n.toLocaleString('en-US'));
+    parts.push(`${used} of ${limit} tokens`);
+  }
+  if (budget.max_seconds !== null && budget.max_seconds !== undefined) {
+    parts.push(`${spent.seconds.toFixed(1)} of ${general(budget.max_seconds)} s`);
+  }
+  if (budget.max_cost_usd !== null && budget.max_cost_usd !== undefined) {
+    const cost = spent.cost_usd === null ? '?' : `$${spent.cost_usd.toFixed(4)}`;
+    parts.push(`${cost} of $${general(budget.max_cost_usd)}`);
+  }
+  return parts.join(', ');
+}
+
+/** The warning once the LLM budget is spent, as assistant/fold.py's budget_banner() words it. */
+export function budgetBanner(spent: LLMBudgetSpent, since: number | null): string {
+  const when = since !== null ? ` from trial ${since}` : '';
+  const used = spendVsBudget(spent.spent, spent.budget);
+  return `LLM budget spent${when} (${spent.reason}: ${used}): the search runs statistically.`;
+}
+
 /**
  * A session drawn from its event stream: status line, best-so-far plot, suggestion cards
  * and a sortable trials table, all from one `ISessionView` (`foldEvents`, the mirror of
@@ -129,6 +159,7 @@ export class SessionView extends Widget {
       metric
     };
     this._local = new Map();
+    this._budget = null;
     this.render();
   }
 
@@ -136,6 +167,11 @@ export class SessionView extends Widget {
   addEvents(events: IEvent[]): void {
     if (events.length === 0 && this._rendered) {
       return; // nothing new: keep the DOM (and any button under the pointer) as it is
+    }
+    for (const e of events) {
+      if (e.kind === 'llm_budget_spent') {
+        this._budget = budgetBanner(e.payload, e.trial_number);
+      }
     }
     this._view = foldEvents(events, this._view);
     this.render();
@@ -170,13 +206,17 @@ export class SessionView extends Widget {
     this.renderTable();
   }
 
-  /** The LLM's health, as assistant/llm_health.py's banner() words it: never a footnote. */
+  /**
+   * The LLM's health, as assistant/llm_health.py's banner() words it, and its spent budget:
+   * never a footnote.
+   */
   private renderBanner(): void {
     const { state, reason, since_trial } = this._view.health;
-    const text = healthBanner(state, reason, since_trial);
-    this._banner.textContent = text || '';
+    const health = healthBanner(state, reason, since_trial);
+    const text = [health, this._budget].filter(Boolean).join(' ');
+    this._banner.textContent = text;
     this._banner.hidden = !text;
-    this._banner.dataset.state = state;
+    this._banner.dataset.state = health || !this._budget ? state : 'degraded';
   }
 
   private renderStatus(): void {
@@ -439,6 +479,8 @@ export class SessionView extends Widget {
   }
 
   private _banner: HTMLElement;
+  /** The spent budget's banner (the view's fold does not read that event yet). */
+  private _budget: string | null = null;
   private _status: HTMLElement;
   private _plot: HTMLElement;
   private _cards: HTMLElement;
