@@ -84,11 +84,7 @@ def create_session(
     store = store or Store()
     resolved = resolve_metric(metric, data.task)
     llm_config = llm if isinstance(llm, LLMConfig) else resolve_llm_config()
-    budget = LLMBudget.coerce(llm_budget)
-    if budget is not None and mode != "off":
-        from assistant.llm.budget import check_budget
-
-        check_budget(budget, llm_config.to_public_dict())
+    budget = _checked_budget(llm_budget, mode, llm_config)
     if llm_config.api_key_value():
         store.add_secret(llm_config.api_key_value())
     train, _test = split_holdout(data, test_size=test_size, seed=seed)
@@ -141,6 +137,16 @@ def create_session(
     return session
 
 
+def _checked_budget(value: Any, mode: Mode, llm_config: LLMConfig) -> LLMBudget | None:
+    """The session's LLM budget, once its spelling and (for dollars) its prices are checked."""
+    budget = LLMBudget.coerce(value)
+    if budget is not None and mode != "off":
+        from assistant.llm.budget import check_budget
+
+        check_budget(budget, llm_config.to_public_dict())
+    return budget
+
+
 def _context(train: Dataset, name: str, family: str, metric: Metric, notes: str) -> dict[str, Any]:
     """The problem as the LLM reads it, as stored in the spec."""
     info = train.info()
@@ -149,6 +155,8 @@ def _context(train: Dataset, name: str, family: str, metric: Metric, notes: str)
         model=family,
         metric=metric.name,
         direction=metric.direction,
+        metric_low=metric.low,
+        metric_high=metric.high,
         dataset=info,
         notes=notes,
     ).model_dump(mode="json")

@@ -10,7 +10,9 @@ from assistant.errors import LLMBudgetError, LLMBudgetSpentError
 from assistant.llm import LLMConfig, OpenAICompatibleClient
 from assistant.llm.base import Message
 from assistant.llm.budget import BudgetedClient, check_budget, prompt_estimate
+from assistant.llm.recording import RecordingClient
 from assistant.records import KNOWN_PRICES, LLMBudget, TokenPrices
+from assistant.store import Store
 from assistant.testing import Reply, ScriptedLLMServer, schema_responder
 
 SCHEMA = {
@@ -132,13 +134,27 @@ def test_seconds_stop_before_a_call_as_slow_as_the_slowest_would_pass_them() -> 
         reply = answers(body)
         return Reply.json(reply, delay_s=0.15) if isinstance(reply, dict) else reply
 
+    store = Store("sqlite:///:memory:")
     with ScriptedLLMServer(slow) as server:
-        client = BudgetedClient(_client(server), LLMBudget(max_seconds=0.7))
+        recorded = RecordingClient(_client(server), store, None)
+        client = BudgetedClient(recorded, LLMBudget(max_seconds=0.7))
         with pytest.raises(LLMBudgetSpentError, match="seconds"):
             for _ in range(20):
                 _ask(client, max_tokens=30)
-        assert 3 <= server.request_count <= 4
-        assert client.spent.seconds <= 0.7
+    latencies = [c.latency_s for c in store.llm_calls(None)]
+    assert 2 <= len(latencies) <= 4
+    assert client.spent.seconds == pytest.approx(sum(latencies))
+    assert_seconds_kept(latencies, 0.7)
+
+
+def assert_seconds_kept(latencies: list[float], limit: float) -> None:
+    """The guarantee on seconds: each call started only while what was left covered the
+    slowest call before it; only a call slower than all of those may end past the limit."""
+    for i, latency in enumerate(latencies):
+        before = latencies[:i]
+        assert sum(before) + max(before, default=0.0) <= limit, (i, latencies)
+        if sum(before) + latency > limit:
+            assert latency > max(before, default=0.0), (i, latencies)
 
 
 def test_concurrent_callers_share_one_budget() -> None:
@@ -164,8 +180,6 @@ def test_concurrent_callers_share_one_budget() -> None:
 
 
 def test_earlier_calls_count() -> None:
-    from assistant.store import Store
-
     store = Store("sqlite:///:memory:")
     store.record_llm_call(
         None, messages=[], json_schema=None, params={}, response_text="x",
