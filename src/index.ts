@@ -5,6 +5,7 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { assistantIcon } from './icon';
@@ -25,18 +26,24 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description: 'AutoML assistant sidebar: chat, live trials, sessions and replay.',
   autoStart: true,
-  requires: [INotebookTracker],
+  requires: [INotebookTracker, IRenderMimeRegistry],
   optional: [ISettingRegistry, ICommandPalette, ILayoutRestorer],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
+    rendermime: IRenderMimeRegistry,
     registry: ISettingRegistry | null,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null
   ) => {
     let settings: ISidebarSettings = { ...DEFAULTS };
     let saveReviewMode: ((on: boolean) => void) | null = null;
-    const sidebar = new AssistantSidebar(tracker, () => settings, on => saveReviewMode?.(on));
+    const sidebar = new AssistantSidebar(
+      tracker,
+      rendermime,
+      () => settings,
+      on => saveReviewMode?.(on)
+    );
     sidebar.title.icon = assistantIcon;
     app.shell.add(sidebar, 'right', { rank: 900 });
     if (restorer) {

@@ -1,9 +1,18 @@
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry, renderMarkdown } from '@jupyterlab/rendermime';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { IEvent, requestAPI } from './api';
+import {
+  completeWith,
+  ISlashCommand,
+  matchCommands,
+  moveSelection,
+  SLASH_COMMANDS
+} from './completion';
 import { IChatReply, IKernelSettings, KernelBridge } from './kernel';
 import { SessionView } from './live';
+import { replyMarkdown } from './markdown';
 import { SessionsPanel } from './sessions';
 
 export interface ISidebarSettings extends IKernelSettings {
@@ -13,19 +22,24 @@ export interface ISidebarSettings extends IKernelSettings {
 
 const TERMINAL = new Set(['session_finished', 'session_stopped', 'session_failed']);
 
+const COMMAND_NAMES = SLASH_COMMANDS.map(command => `/${command.name}`);
+
 /** The sidebar: chat with slash commands, the live session view, sessions and replay. */
 export class AssistantSidebar extends Panel {
   /**
+   * `rendermime` renders the assistant's messages as Markdown (sanitized: a reply is data).
    * `setReviewMode` saves the "Review suggestions" toggle as the `reviewMode` setting; without
    * it (no settings registry) the toggle holds for this page only.
    */
   constructor(
     tracker: INotebookTracker,
+    rendermime: IRenderMimeRegistry,
     settings: () => ISidebarSettings,
     setReviewMode: ((on: boolean) => void) | null = null
   ) {
     super();
     this._tracker = tracker;
+    this._rendermime = rendermime;
     this._settings = settings;
     this._setReviewMode = setReviewMode;
     this._bridge = new KernelBridge(tracker, settings);
@@ -74,6 +88,8 @@ export class AssistantSidebar extends Panel {
     });
     if (page === 'sessions') {
       void this._sessions.refresh();
+    } else if (page === 'chat') {
+      this._log.scrollTop = this._log.scrollHeight; // what came while hidden did not scroll it
     }
   }
 
@@ -88,11 +104,23 @@ export class AssistantSidebar extends Panel {
     this._input = input;
     input.className = 'jp-AutomlAssistant-input';
     input.placeholder = '/tune df target=churn metric=roc_auc n_trials=30 — or /help';
+    input.autocomplete = 'off';
     const send = document.createElement('button');
     send.type = 'submit';
     send.className = 'jp-mod-styled jp-mod-accept';
     send.textContent = 'Send';
-    form.append(input, send);
+    this._completer = document.createElement('ul');
+    this._completer.className = 'jp-AutomlAssistant-completer';
+    this._completer.id = 'jp-AutomlAssistant-completer';
+    this._completer.setAttribute('role', 'listbox');
+    input.setAttribute('role', 'combobox');
+    input.setAttribute('aria-controls', this._completer.id);
+    input.setAttribute('aria-autocomplete', 'list');
+    input.oninput = () => this.updateCompletions();
+    input.onkeydown = event => this.completionKey(event);
+    input.onblur = () => this.closeCompletions();
+    form.append(this._completer, input, send);
+    this.closeCompletions();
     const toggle = document.createElement('label');
     toggle.className = 'jp-AutomlAssistant-reviewToggle';
     toggle.title = 'Each suggestion waits for your Accept, Edit or Reject before its trial runs';
@@ -106,6 +134,7 @@ export class AssistantSidebar extends Panel {
     toggle.append(this._reviewBox, ' Review suggestions');
     form.onsubmit = event => {
       event.preventDefault();
+      this.closeCompletions();
       const text = input.value.trim();
       if (text) {
         input.value = '';
@@ -113,8 +142,96 @@ export class AssistantSidebar extends Panel {
       }
     };
     chat.node.append(this._log, form, toggle);
-    this.say('assistant', 'Type /help for the commands. Tuning runs in the notebook\'s kernel.');
+    this.say('assistant', "Type /help for the commands. Tuning runs in the notebook's kernel.");
     return chat;
+  }
+
+  /** Show the commands that complete what is typed (none selected until an arrow key). */
+  private updateCompletions(): void {
+    this._matches = matchCommands(this._input.value);
+    this._selected = -1;
+    this._completer.replaceChildren(
+      ...this._matches.map((command, i) => {
+        const item = document.createElement('li');
+        item.className = 'jp-AutomlAssistant-completion';
+        item.id = `jp-AutomlAssistant-completion-${command.name}`;
+        item.setAttribute('role', 'option');
+        item.dataset.command = command.name;
+        const name = document.createElement('code');
+        name.textContent = `/${command.name}${command.usage ? ' ' + command.usage : ''}`;
+        const description = document.createElement('span');
+        description.className = 'jp-AutomlAssistant-completionHelp';
+        description.textContent = command.description;
+        item.append(name, description);
+        // mousedown, not click: the input keeps its focus (a blur would close the list first).
+        item.onmousedown = event => {
+          event.preventDefault();
+          this.takeCompletion(i);
+        };
+        return item;
+      })
+    );
+    this._completer.hidden = this._matches.length === 0;
+    this._input.setAttribute('aria-expanded', String(!this._completer.hidden));
+    this.markSelected();
+  }
+
+  /**
+   * Arrow keys move through the open list, Tab takes the selected (or first) command, Enter
+   * takes a command picked with the arrows (otherwise it sends), Escape closes the list.
+   */
+  private completionKey(event: KeyboardEvent): void {
+    if (this._completer.hidden) {
+      return;
+    }
+    const n = this._matches.length;
+    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      this._selected = moveSelection(this._selected, event.key === 'ArrowDown' ? 1 : -1, n);
+      this.markSelected();
+    } else if (event.key === 'Tab' && !event.shiftKey) {
+      this.takeCompletion(Math.max(this._selected, 0));
+    } else if (event.key === 'Enter' && this._selected >= 0) {
+      this.takeCompletion(this._selected);
+    } else if (event.key === 'Escape') {
+      this.closeCompletions();
+    } else {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation(); // Escape would otherwise leave the sidebar for the notebook
+  }
+
+  private takeCompletion(index: number): void {
+    const command: ISlashCommand | undefined = this._matches[index];
+    if (command) {
+      this._input.value = completeWith(command);
+    }
+    this.closeCompletions();
+    this._input.focus();
+  }
+
+  private markSelected(): void {
+    this._completer.querySelectorAll('.jp-AutomlAssistant-completion').forEach((item, i) => {
+      const selected = i === this._selected;
+      item.classList.toggle('jp-mod-active', selected);
+      item.setAttribute('aria-selected', String(selected));
+      if (selected) {
+        this._input.setAttribute('aria-activedescendant', item.id);
+        item.scrollIntoView({ block: 'nearest' });
+      }
+    });
+    if (this._selected < 0) {
+      this._input.removeAttribute('aria-activedescendant');
+    }
+  }
+
+  private closeCompletions(): void {
+    this._matches = [];
+    this._selected = -1;
+    this._completer.hidden = true;
+    this._completer.replaceChildren();
+    this._input.setAttribute('aria-expanded', 'false');
+    this._input.removeAttribute('aria-activedescendant');
   }
 
   /** The settings changed: show the saved review mode. */
@@ -147,7 +264,7 @@ export class AssistantSidebar extends Panel {
     if (reply.storage) {
       this._kernelStorage = reply.storage;
     }
-    const message = this.say(reply.ok ? 'assistant' : 'error', reply.text);
+    const message = this.say(reply.ok ? 'assistant' : 'error', reply.text, reply.code);
     if (reply.code) {
       const insert = document.createElement('button');
       insert.className = 'jp-mod-styled jp-AutomlAssistant-insert';
@@ -159,6 +276,9 @@ export class AssistantSidebar extends Panel {
       this.propose(message, reply.command);
     } else if (/^\/run\b/.test(text)) {
       this.dismissProposals(); // /run ran (or refused) the proposal: its card is spent
+    }
+    if (reply.session_id && reply.view !== 'replay') {
+      this.linkLive(message, reply.session_id, reply.storage || '');
     }
     if (reply.session_id && reply.view === 'live') {
       this.follow(reply.session_id, reply.storage || '');
@@ -207,16 +327,69 @@ export class AssistantSidebar extends Panel {
     });
   }
 
-  private say(who: string, text: string): HTMLElement {
+  /**
+   * A reply about a session: "Open Live" shows that session in the Live tab (following it
+   * there first unless Live already shows it).
+   */
+  private linkLive(message: HTMLElement, sessionId: string, storage: string): void {
+    const link = document.createElement('button');
+    link.className = 'jp-mod-styled jp-AutomlAssistant-liveLink';
+    link.textContent = 'Open Live';
+    link.title = `Show session ${sessionId} in the Live tab`;
+    link.dataset.session = sessionId;
+    link.onclick = () => {
+      if (this._followed === sessionId) {
+        this.showPage('live');
+      } else {
+        this.follow(sessionId, storage);
+      }
+    };
+    message.appendChild(link);
+  }
+
+  /**
+   * One chat message. The assistant's (and the kernel's errors) are Markdown, with `code` as
+   * a Python block, rendered by JupyterLab's rendermime: untrusted, so its sanitizer drops
+   * scripts and event handlers. The person's own messages are shown as typed, as text.
+   */
+  private say(who: string, text: string, code: string | null = null): HTMLElement {
     const div = document.createElement('div');
     div.className = `jp-AutomlAssistant-message jp-mod-${who}`;
     const body = document.createElement('div');
     body.className = 'jp-AutomlAssistant-text';
-    body.textContent = text;
     div.appendChild(body);
+    if (who === 'assistant' || who === 'error') {
+      body.classList.add('jp-RenderedHTMLCommon', 'jp-RenderedMarkdown');
+      void this.renderMarkdown(body, replyMarkdown(text, code, COMMAND_NAMES), text);
+    } else {
+      body.textContent = text;
+    }
     this._log.appendChild(div);
     this._log.scrollTop = this._log.scrollHeight;
     return div;
+  }
+
+  private async renderMarkdown(host: HTMLElement, source: string, text: string): Promise<void> {
+    const rendermime = this._rendermime;
+    try {
+      await renderMarkdown({
+        host,
+        source,
+        trusted: false,
+        sanitizer: rendermime.sanitizer,
+        resolver: null,
+        linkHandler: rendermime.linkHandler,
+        // No typesetting: a "$" in a reply is a dollar, not LaTeX.
+        latexTypesetter: null,
+        markdownParser: rendermime.markdownParser,
+        shouldTypeset: false
+      });
+    } catch (error) {
+      console.error('automl-assistant: rendering a message as Markdown failed', error);
+      host.classList.add('jp-mod-plain');
+      host.textContent = text;
+    }
+    this._log.scrollTop = this._log.scrollHeight;
   }
 
   private insertCell(code: string): void {
@@ -234,6 +407,7 @@ export class AssistantSidebar extends Panel {
   /** Follow a session's events through the server's events endpoint. */
   private follow(sessionId: string, storage: string): void {
     const token = ++this._followToken;
+    this._followed = sessionId;
     this._live.reset(sessionId, 'maximize', 'score');
     this.showPage('live');
     let afterId = 0;
@@ -266,6 +440,7 @@ export class AssistantSidebar extends Panel {
   }
 
   private _tracker: INotebookTracker;
+  private _rendermime: IRenderMimeRegistry;
   private _settings: () => ISidebarSettings;
   private _bridge: KernelBridge;
   private _chat: Widget;
@@ -274,6 +449,10 @@ export class AssistantSidebar extends Panel {
   private _log!: HTMLElement;
   private _reviewBox!: HTMLInputElement;
   private _input!: HTMLInputElement;
+  private _completer!: HTMLUListElement;
+  private _matches: ISlashCommand[] = [];
+  private _selected = -1;
+  private _followed: string | null = null;
   private _reviewOverride: boolean | null = null;
   private _setReviewMode: ((on: boolean) => void) | null;
   private _followToken = 0;
