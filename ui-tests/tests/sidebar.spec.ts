@@ -357,3 +357,124 @@ test('the notebook widget draws its best-so-far plot with Plotly', async ({ page
   await expect(plot.locator('.gtitle')).toHaveText('best accuracy so far');
   await page.screenshot({ path: `${SHOTS}/notebook-widget.png` });
 });
+
+// Last in this file: the first test counts the sessions in the store this run shares.
+test('the chat completes slash commands, renders Markdown and links replies to Live', async ({
+  page
+}) => {
+  await page.notebook.createNew('markdown.ipynb');
+  await page.notebook.setCell(
+    0,
+    'code',
+    'from sklearn.datasets import load_breast_cancer\n' +
+      'df = load_breast_cancer(as_frame=True).frame.sample(120, random_state=2)'
+  );
+  await page.notebook.runCell(0, true);
+  await page.evaluate(async () => {
+    await (window as any).jupyterapp.commands.execute('automl-assistant:open');
+  });
+  const sidebar = page.locator('#automl-assistant-sidebar');
+  const input = sidebar.locator('.jp-AutomlAssistant-input');
+  const completer = sidebar.locator('.jp-AutomlAssistant-completer');
+  const entries = completer.locator('.jp-AutomlAssistant-completion');
+
+  // (a) A slash lists every command; a prefix narrows the list; the keyboard takes one.
+  await input.click();
+  await input.pressSequentially('/');
+  await expect(completer).toBeVisible();
+  await expect(entries).toHaveCount(12);
+  await input.pressSequentially('re');
+  await expect(entries).toHaveText([/^\/reject N/, /^\/resume \[ID\]/, /^\/replay ID/]);
+  await page.screenshot({ path: `${SHOTS}/sidebar-chat-completion.png` });
+  await input.press('ArrowDown');
+  await input.press('ArrowDown');
+  await input.press('ArrowDown');
+  await expect(entries.nth(2)).toHaveClass(/jp-mod-active/);
+  await input.press('Enter');
+  await expect(input).toHaveValue('/replay ');
+  await expect(completer).toBeHidden();
+  await input.fill('');
+  await input.pressSequentially('/st');
+  await expect(entries).toHaveCount(2);
+  await input.press('Tab');
+  await expect(input).toHaveValue('/status ');
+  await expect(input).toBeFocused();
+  await input.fill('');
+  await input.pressSequentially('/');
+  await expect(completer).toBeVisible();
+  await input.press('Escape');
+  await expect(completer).toBeHidden();
+  await expect(input).toHaveValue('/');
+
+  // (b) /help, typed whole, is sent (Enter takes a completion only once one is picked); the
+  // reply is rendered Markdown: its commands are code.
+  await input.fill('/help');
+  await input.press('Enter');
+  const help = sidebar.locator('.jp-AutomlAssistant-message.jp-mod-assistant').last();
+  // The first message loads assistant.chat.comm in the kernel: allow for a slow import.
+  await expect(help).toContainText('/replay ID', { timeout: 60000 });
+  const rendered = help.locator('.jp-AutomlAssistant-text.jp-RenderedMarkdown');
+  await expect(rendered.locator('code', { hasText: /^\/tune$/ })).toHaveCount(1);
+  expect(await rendered.locator('code').count()).toBeGreaterThanOrEqual(12);
+  expect(await rendered.locator('br').count()).toBeGreaterThanOrEqual(10);
+  await page.screenshot({ path: `${SHOTS}/sidebar-chat-markdown.png` });
+
+  // HTML in a reply goes through JupyterLab's sanitizer: markup stays, scripts do not.
+  await input.fill('/<script>window.automlInjected=1</script><b>bold</b>');
+  await input.press('Enter');
+  const unknown = sidebar.locator('.jp-AutomlAssistant-message.jp-mod-error').last();
+  await expect(unknown).toContainText('Unknown command');
+  await expect(unknown.locator('.jp-RenderedMarkdown b')).toHaveText('bold');
+  await expect(unknown.locator('script')).toHaveCount(0);
+  expect(await page.evaluate(() => (window as any).automlInjected)).toBeUndefined();
+  // The person's own message is text, as typed.
+  await expect(sidebar.locator('.jp-AutomlAssistant-message.jp-mod-user').last()).toHaveText(
+    '/<script>window.automlInjected=1</script><b>bold</b>'
+  );
+
+  // (c) A finished session: /status and /best about it link to Live.
+  await input.fill('/tune df target=target llm=off n_trials=3 model=random_forest');
+  await input.press('Enter');
+  const liveTab = sidebar.locator('.jp-AutomlAssistant-tab[data-tab="live"]');
+  await expect(liveTab).toHaveClass(/jp-mod-active/, { timeout: 60000 });
+  const trials = sidebar.locator(
+    '.jp-AutomlAssistant-page[data-page="live"] .jp-AutomlAssistant-trial.jp-mod-complete'
+  );
+  await expect(trials).toHaveCount(3, { timeout: 180000 });
+  await expect(sidebar.locator('.jp-AutomlAssistant-status')).toContainText('finished', {
+    timeout: 60000
+  });
+
+  const chatTab = sidebar.locator('.jp-AutomlAssistant-tab[data-tab="chat"]');
+  await chatTab.click();
+  await input.fill('/best');
+  await input.press('Enter');
+  const best = sidebar.locator('.jp-AutomlAssistant-message.jp-mod-assistant').last();
+  await expect(best).toContainText('Best so far: trial', { timeout: 30000 });
+  // The cell it offers to insert is shown as a Python block.
+  await expect(best.locator('.jp-RenderedMarkdown pre code')).toContainText('best_config =');
+  await expect(best.locator('.jp-AutomlAssistant-insert')).toBeVisible();
+  await expect(best.locator('.jp-AutomlAssistant-liveLink')).toBeVisible();
+
+  await input.fill('/status');
+  await input.press('Enter');
+  // /status follows its session in Live by itself; its reply keeps the way back there.
+  await expect(liveTab).toHaveClass(/jp-mod-active/, { timeout: 30000 });
+  await chatTab.click();
+  const status = sidebar.locator('.jp-AutomlAssistant-message.jp-mod-assistant').last();
+  await expect(status).toContainText('finished, 3 of 3 trials finished');
+  const link = status.locator('.jp-AutomlAssistant-liveLink');
+  await expect(link).toHaveText('Open Live');
+  await page.screenshot({ path: `${SHOTS}/sidebar-chat-livelink.png` });
+  await link.click();
+  await expect(liveTab).toHaveClass(/jp-mod-active/);
+  await expect(sidebar.locator('.jp-AutomlAssistant-page[data-page="live"]')).toBeVisible();
+  await expect(trials).toHaveCount(3);
+  await expect(sidebar.locator('.jp-AutomlAssistant-page[data-page="chat"]')).toBeHidden();
+
+  // The link on /best's reply, with Live left for Chat, shows the same session again.
+  await chatTab.click();
+  await best.locator('.jp-AutomlAssistant-liveLink').click();
+  await expect(liveTab).toHaveClass(/jp-mod-active/);
+  await expect(trials).toHaveCount(3);
+});
