@@ -9,6 +9,8 @@ Example:
     ...                      metric="roc_auc", direction="maximize")
     >>> ctx.direction
     'maximize'
+    >>> FeatureInfo(name="age", low=18, high=90, missing=0.031).stats()
+    ', 18 to 90, 3% missing'
 """
 
 from __future__ import annotations
@@ -17,14 +19,35 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.space import format_number
+
+FEATURE_CHARS = 1800
+"""About how many characters of feature descriptions a prompt holds (~450 tokens), whatever
+the table's width: the features past it are counted, not listed."""
+
 
 class FeatureInfo(BaseModel):
-    """One input column."""
+    """One input column, and what it looks like (share missing, levels or range), no values."""
 
     model_config = ConfigDict(frozen=True)
 
     name: str
     kind: Literal["numeric", "categorical", "boolean", "text", "datetime", "other"] = "numeric"
+    missing: float | None = Field(default=None, description="share of rows with no value")
+    n_levels: int | None = Field(default=None, description="categories, for a categorical one")
+    low: float | None = Field(default=None, description="smallest value, for a numeric one")
+    high: float | None = Field(default=None, description="largest value, for a numeric one")
+
+    def stats(self) -> str:
+        """``", 0.5 to 12, 3% missing"``: what is known beyond the kind ("" when nothing)."""
+        parts = []
+        if self.n_levels is not None:
+            parts.append(f"{self.n_levels} levels")
+        if self.low is not None and self.high is not None:
+            parts.append(f"{format_number(self.low)} to {format_number(self.high)}")
+        if self.missing:
+            parts.append(f"{max(1, round(100 * self.missing))}% missing")
+        return "".join(f", {part}" for part in parts)
 
 
 class DatasetInfo(BaseModel):
@@ -41,7 +64,19 @@ class DatasetInfo(BaseModel):
     class_balance: dict[str, float] | None = Field(
         default=None, description="fraction of rows per class, for classification"
     )
+    target_quantiles: dict[str, float] | None = Field(
+        default=None, description="the target's min, quartiles and max, for regression"
+    )
     description: str = ""
+
+    def n_shown(self, most: int, chars: int = FEATURE_CHARS) -> int:
+        """How many features a prompt lists: at most ``most``, within about ``chars``."""
+        used = 0
+        for shown, feature in enumerate(self.features[:most]):
+            used += min(len(feature.name), 43) + len(feature.kind) + len(feature.stats()) + 5
+            if used > chars:
+                return shown
+        return min(most, len(self.features))
 
 
 class ProblemContext(BaseModel):
@@ -53,5 +88,7 @@ class ProblemContext(BaseModel):
     model: str = Field(description="the model family being tuned, e.g. 'random forest'")
     metric: str = Field(description="the score being optimized, e.g. 'roc_auc'")
     direction: Literal["minimize", "maximize"] = "maximize"
+    metric_low: float | None = Field(default=None, description="lowest possible score")
+    metric_high: float | None = Field(default=None, description="highest possible score")
     dataset: DatasetInfo = Field(default_factory=DatasetInfo)
     notes: str = Field(default="", description="free text from the user")

@@ -26,6 +26,7 @@ import json
 import logging
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -510,16 +511,22 @@ class Dataset:
         )
 
     def info(self) -> DatasetInfo:
-        """What the LLM may be told about this dataset (no values)."""
-        mask = self.categorical if self.categorical is not None else np.zeros(self.n_features)
-        features = tuple(
-            FeatureInfo(name=n, kind="categorical" if m else "numeric")
-            for n, m in zip(self.feature_names, mask, strict=True)
-        )
-        balance = None
+        """What the LLM may be told about this dataset: shapes, column kinds, share missing,
+        levels or range per column, the target's name and distribution; no rows."""
+        features = self._feature_info()
+        balance = quantiles = None
         if self.task == "classification":
             counts = np.bincount(self.y, minlength=self.n_classes) / max(self.n_rows, 1)
             balance = {str(c): float(f) for c, f in zip(self.classes or (), counts, strict=True)}
+        elif self.n_rows:
+            y = np.asarray(self.y, dtype=np.float64)
+            y = y[np.isfinite(y)]
+            if y.size:
+                points = np.quantile(y, [0.0, 0.25, 0.5, 0.75, 1.0])
+                quantiles = {
+                    q: float(v)
+                    for q, v in zip(("min", "q25", "median", "q75", "max"), points, strict=True)
+                }
         kind: Literal["binary", "multiclass", "regression"] = "regression"
         if self.task == "classification":
             kind = "binary" if self.n_classes == 2 else "multiclass"
@@ -528,9 +535,43 @@ class Dataset:
             n_rows=self.n_rows,
             n_features=self.n_features,
             features=features,
+            target=self.encoding.target if self.encoding is not None else None,
             target_kind=kind,
             class_balance=balance,
+            target_quantiles=quantiles,
         )
+
+    def _feature_info(self) -> tuple[FeatureInfo, ...]:
+        """Each feature's kind and summary (images: kind only, their pixels say nothing)."""
+        mask = self.categorical if self.categorical is not None else np.zeros(self.n_features)
+        if self.image_shape is not None or not self.n_rows:
+            return tuple(
+                FeatureInfo(name=n, kind="categorical" if m else "numeric")
+                for n, m in zip(self.feature_names, mask, strict=True)
+            )
+        X = np.asarray(self.X, dtype=np.float64)
+        missing = np.isnan(X).mean(axis=0)
+        with warnings.catch_warnings():  # an all-missing column has no range
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lows, highs = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
+        levels = self._levels()
+        features = []
+        for j, (name, categorical) in enumerate(zip(self.feature_names, mask, strict=True)):
+            summary: dict[str, Any] = {"missing": float(missing[j])}
+            if categorical:
+                present = X[~np.isnan(X[:, j]), j]
+                summary["n_levels"] = levels.get(name, int(np.unique(present).size))
+            elif np.isfinite(lows[j]):
+                summary.update(low=float(lows[j]), high=float(highs[j]))
+            kind = "categorical" if categorical else "numeric"
+            features.append(FeatureInfo(name=name, kind=kind, **summary))
+        return tuple(features)
+
+    def _levels(self) -> dict[str, int]:
+        """The number of categories the encoding knows for each categorical feature."""
+        if self.encoding is None:
+            return {}
+        return {c.name: len(c.categories) for c in self.encoding.columns if c.kind == "categorical"}
 
     # -- files ---------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:

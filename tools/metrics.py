@@ -42,6 +42,10 @@ class Metric:
     function: Callable[[np.ndarray, np.ndarray], float]
     needs_probability: bool = False
     description: str = ""
+    low: float | None = None
+    """The lowest score possible (``None``: unbounded); an LLM's guess is clipped to it."""
+    high: float | None = None
+    """The highest score possible (``None``: unbounded)."""
 
     def __call__(self, y_true: np.ndarray, predictions: np.ndarray) -> float:
         return float(self.function(np.asarray(y_true), np.asarray(predictions)))
@@ -109,19 +113,22 @@ _REGRESSION = frozenset({"regression"})
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
-        Metric("accuracy", "maximize", _CLASSIFICATION, _accuracy,
+        Metric("accuracy", "maximize", _CLASSIFICATION, _accuracy, low=0.0, high=1.0,
                description="fraction of rows whose most probable class is right"),
         Metric("balanced_accuracy", "maximize", _CLASSIFICATION, _balanced_accuracy,
+               low=0.0, high=1.0,
                description="mean recall over classes; robust to class imbalance"),
-        Metric("roc_auc", "maximize", _CLASSIFICATION, _roc_auc,
+        Metric("roc_auc", "maximize", _CLASSIFICATION, _roc_auc, low=0.0, high=1.0,
                description="area under the ROC curve (one-vs-rest macro for multiclass)"),
         Metric("log_loss", "minimize", _CLASSIFICATION, _log_loss, needs_probability=True,
-               description="cross-entropy of the predicted probabilities"),
-        Metric("f1", "maximize", _CLASSIFICATION, _f1,
+               low=0.0, description="cross-entropy of the predicted probabilities"),
+        Metric("f1", "maximize", _CLASSIFICATION, _f1, low=0.0, high=1.0,
                description="F1 of the positive class (binary) or macro F1 (multiclass)"),
-        Metric("rmse", "minimize", _REGRESSION, _rmse, description="root mean squared error"),
-        Metric("mae", "minimize", _REGRESSION, _mae, description="mean absolute error"),
-        Metric("r2", "maximize", _REGRESSION, _r2, description="coefficient of determination"),
+        Metric("rmse", "minimize", _REGRESSION, _rmse, low=0.0,
+               description="root mean squared error"),
+        Metric("mae", "minimize", _REGRESSION, _mae, low=0.0, description="mean absolute error"),
+        Metric("r2", "maximize", _REGRESSION, _r2, high=1.0,
+               description="coefficient of determination"),
     )
 }  # fmt: skip
 

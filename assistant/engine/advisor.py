@@ -75,6 +75,14 @@ class LLMAdvisor:
             Message(role="user", content=user),
         ]
 
+    def _plausible(self, low: float, high: float) -> tuple[float, float]:
+        """``[low, high]`` narrowed to the scores the metric can take."""
+        if self.context.metric_low is not None:
+            low = max(low, self.context.metric_low)
+        if self.context.metric_high is not None:
+            high = min(high, self.context.metric_high)
+        return low, max(low, high)
+
     def _value_schema(self, name: str) -> dict[str, Any]:
         param = self.space[name]
         if isinstance(param, CategoricalParam):
@@ -166,9 +174,11 @@ class LLMAdvisor:
         rng: np.random.Generator,
         examples: list[dict[str, Any]] | None = None,
     ) -> Proposal:
-        """``n`` configurations expected to reach ``target`` (a score in the metric's units)."""
+        """``n`` configurations expected to reach ``target`` (a score in the metric's units,
+        kept within the metric's range: no prompt asks for a ROC-AUC of 1.02)."""
         done = completed(history)
         best = max(done, key=lambda o: o.utility or 0.0)
+        target = float(np.clip(target, *self._plausible(-np.inf, np.inf)))
         messages = self._messages(
             "propose.j2",
             examples=examples if examples is not None else self.examples(history, rng),
@@ -196,12 +206,14 @@ class LLMAdvisor:
         ``n_samples`` answers are sampled (each with its own seed); their spread is the
         uncertainty. The examples keep the step's shuffled order, so the prompt prefix is
         shared with the step's proposal call. Answers are clipped to a plausible band around
-        the observed scores, so one absurd number cannot dominate.
+        the observed scores, so one absurd number cannot dominate, and to the metric's own
+        range (a ROC-AUC above 1 is not a prediction).
         """
         done = completed(history)
         scores = np.array([o.score for o in done], dtype=float)
         low, high = float(scores.min()), float(scores.max())
         span = max(high - low, 1e-6)
+        floor_, ceiling = self._plausible(low - span, high + span)
         keys = [f"c{i + 1}" for i in range(len(candidates))]
         schema = {
             "type": "object",
@@ -232,7 +244,7 @@ class LLMAdvisor:
                     or not np.isfinite(value)
                 ):
                     raise LLMOutputError(f"surrogate: {k} is not a number: {value!r}")
-                row.append(float(np.clip(value, low - span, high + span)))
+                row.append(float(np.clip(value, floor_, ceiling)))
             samples.append(row)
         predictions = np.array(samples)
         sign = 1.0 if self.context.direction == "maximize" else -1.0
