@@ -83,7 +83,7 @@ def create_session(
 
     store = store or Store()
     resolved = resolve_metric(metric, data.task)
-    llm_config = llm if isinstance(llm, LLMConfig) else resolve_llm_config()
+    llm_config = (llm if isinstance(llm, LLMConfig) else resolve_llm_config()).resolved()
     budget = _checked_budget(llm_budget, mode, llm_config)
     if llm_config.api_key_value():
         store.add_secret(llm_config.api_key_value())
@@ -116,7 +116,7 @@ def create_session(
         seed=seed,
         test_size=test_size,
         mode=mode,
-        options=(options or EngineOptions()).model_dump(mode="json"),
+        options=_engine_options(options, llm_config),
         llm=llm_config.to_public_dict(),
         context=_context(train, data.name, tool_obj.family, resolved, notes),
         data_dir=str(folder.resolve()),
@@ -135,6 +135,15 @@ def create_session(
     session = TuningSession(store, session_id)
     session.llm_config = llm_config  # with its key: only the public part was stored
     return session
+
+
+def _engine_options(options: EngineOptions | None, llm_config: LLMConfig) -> dict[str, Any]:
+    """The options a session records: an endpoint that gets continuous values has no value
+    grid (recorded, so resume and replay ask as the run did)."""
+    options = options or EngineOptions()
+    if llm_config.effective_continuous_values():
+        options = options.model_copy(update={"value_grid": None})
+    return options.model_dump(mode="json")
 
 
 def _checked_budget(value: Any, mode: Mode, llm_config: LLMConfig) -> LLMBudget | None:

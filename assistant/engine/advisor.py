@@ -5,6 +5,7 @@ data: parsed numbers and choices, never code."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,8 +19,11 @@ from assistant.llm.base import LLMClient, Message
 from assistant.prompting import render
 from assistant.space import CategoricalParam, IntParam, SearchSpace
 
+logger = logging.getLogger(__name__)
+
 MAX_FEATURES_SHOWN = 30
 RATIONALE_CHARS = 240
+_FIXES = frozenset({"range", "snapped"})
 
 
 class Proposal(BaseModel):
@@ -28,6 +32,9 @@ class Proposal(BaseModel):
     configs: list[dict[str, Any]] = Field(default_factory=list)
     rationale: str = ""
     rejected: list[str] = Field(default_factory=list)
+    repaired: list[str] = Field(
+        default_factory=list, description="values snapped or clipped into the space, per config"
+    )
 
 
 class LLMAdvisor:
@@ -39,7 +46,9 @@ class LLMAdvisor:
         context: the problem description the LLM reads.
         value_grid: when set, numeric parameters are offered as a closed list of this many
             values (grammar-enforced by servers that support enums), which keeps weak models'
-            answers valid; ``None`` lets the model write any number (validated afterwards).
+            answers valid; ``None`` lets the model write any number within the bounds (for
+            strong endpoints): answers are snapped onto the space, a number past a bound is
+            clipped to it, and each such fix is listed in :attr:`Proposal.repaired`.
         max_examples: how many past trials a prompt shows at most.
         temperature: sampling temperature for every call.
     """
@@ -89,7 +98,10 @@ class LLMAdvisor:
             return {"enum": list(param.choices)}
         if self.value_grid:
             return {"enum": self.space.grid(name, self.value_grid)}
-        return {"type": "integer" if isinstance(param, IntParam) else "number"}
+        # Bounds guide the model; servers that cannot enforce them (llama.cpp's grammar)
+        # leave it to :meth:`_parse_proposal`, which clips what falls outside.
+        kind = "integer" if isinstance(param, IntParam) else "number"
+        return {"type": kind, "minimum": param.low, "maximum": param.high}
 
     def _config_schema(self) -> dict[str, Any]:
         return {
@@ -147,14 +159,23 @@ class LLMAdvisor:
 
     def _parse_proposal(self, answer: Mapping[str, Any], n: int) -> Proposal:
         proposal = Proposal(rationale=str(answer.get("rationale", ""))[:RATIONALE_CHARS].strip())
+        # A free number just past a bound is a strong model's slip, kept clipped; on a grid,
+        # an out-of-range value means the model ignored the list: rejected.
+        tolerated = {"range"} if self.value_grid is None else set()
         for i in range(n):
             raw = answer.get(f"config_{i + 1}")
             report = self.space.validate_config(raw if isinstance(raw, Mapping) else {})
-            if report.config is None or report.severe:
-                problems = "; ".join(f"{x.param}: {x.message}" for x in report.issues if x.severe)
+            severe = [x for x in report.issues if x.severe and x.kind not in tolerated]
+            if report.config is None or severe:
+                problems = "; ".join(f"{x.param}: {x.message}" for x in severe)
                 proposal.rejected.append(f"config_{i + 1}: {problems or 'unusable'}")
-            else:
-                proposal.configs.append(report.config)
+                continue
+            proposal.configs.append(report.config)
+            fixes = [f"{x.param}: {x.message}" for x in report.issues if x.kind in _FIXES]
+            if fixes:
+                proposal.repaired.append(f"config_{i + 1}: {'; '.join(fixes)}")
+        if proposal.repaired:
+            logger.info("LLM proposals fixed into the space: %s", proposal.repaired)
         return proposal
 
     # -- the three jobs ----------------------------------------------------------------

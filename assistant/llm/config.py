@@ -72,6 +72,37 @@ class LLMConfig(BaseModel):
     breaker_cooldown_s: float = Field(
         30.0, gt=0.0, description="seconds before an unavailable LLM is probed again"
     )
+    continuous_values: bool | None = Field(
+        None,
+        description="numeric parameters as free numbers (validated, snapped and clipped into "
+        "the space afterwards) rather than a closed grid of values; None: automatic, the grid "
+        "for the embedded model (a small model's numbers are often invalid), free numbers "
+        "for any other endpoint",
+    )
+
+    def effective_continuous_values(self) -> bool:
+        """Whether this endpoint gets free numbers (``continuous_values``, or the automatic
+        choice: ``False`` for the embedded model, ``True`` elsewhere).
+
+        Example:
+            >>> LLMConfig(embedded=True).effective_continuous_values()
+            False
+            >>> LLMConfig(embedded=True, continuous_values=True).effective_continuous_values()
+            True
+        """
+        if self.continuous_values is not None:
+            return self.continuous_values
+        return not self.embedded
+
+    def resolved(self) -> LLMConfig:
+        """This config with its automatic choices made, as a session records it, so a resume
+        or a replay repeats them even where a later version would choose otherwise.
+
+        Example:
+            >>> LLMConfig(base_url="http://h/v1").resolved().continuous_values
+            True
+        """
+        return self.model_copy(update={"continuous_values": self.effective_continuous_values()})
 
     def effective_structured_mode(self) -> StructuredMode:
         """The mode ``auto`` stands for on this endpoint (other modes are returned as is)."""
