@@ -31,6 +31,33 @@ HealthSummaryState = Literal["ok", "degraded", "unavailable", "off", "unused"]
 LLM_SOURCES = frozenset({"warmstart", "llm"})
 """Suggestion sources that mean the trial's configuration came from the LLM."""
 
+CallKind = Literal["propose", "surrogate"]
+"""The LLM calls a model-based step may make (the warm start is made once, not scheduled)."""
+
+
+class CallValue(BaseModel):
+    """A running estimate of what one kind of LLM call contributes, with its 95% interval:
+    for proposals, their trials' mean percentile minus the statistical picks'; for the
+    surrogate, the rank correlation of its predictions with the results."""
+
+    estimate: float
+    low: float
+    high: float
+    n: int = Field(description="the trials the estimate rests on")
+
+    def describe(self) -> str:
+        """``"+0.12 [0.03, 0.21] over 6 trials"``."""
+        return f"{self.estimate:+.2f} [{self.low:.2f}, {self.high:.2f}] over {self.n} trials"
+
+
+class CallDecision(BaseModel):
+    """Whether a model-based step made one kind of LLM call, why, and on what evidence."""
+
+    call: bool
+    reason: str
+    value: CallValue | None = None
+    calls: int = Field(0, description="steps that made this call before this one")
+
 
 class Suggestion(BaseModel):
     """A configuration the engine wants tried, with everything needed to explain it.
@@ -53,6 +80,12 @@ class Suggestion(BaseModel):
     llm_weight: float | None = None
     fallback: str | None = None
     rejected: list[str] = Field(default_factory=list)
+    llm_asked: list[CallKind] = Field(default_factory=list)
+    """The LLM calls the step that made this suggestion made (see ``llm_schedule``)."""
+    llm_schedule: dict[str, CallDecision] = Field(default_factory=dict)
+    """For a model-based step with the LLM on: each call kind's decision and its evidence."""
+    planned_at: int | None = None
+    """How many trials had finished when the step was planned (one step may serve several)."""
 
 
 class TrialOutcome(BaseModel):
@@ -396,6 +429,9 @@ class SessionSpec(BaseModel):
     isolation: Isolation = "process"
     trial_timeout_s: float | None = None
     llm_budget: LLMBudget | None = None
+    families: list[str] | None = None
+    """``model="auto"``: the families raced (``tool`` is ``"auto"``), in the engine's order;
+    ``None`` for a session of one family."""
 
 
 class FinalEvaluation(BaseModel):
@@ -410,6 +446,8 @@ class FinalEvaluation(BaseModel):
     ci_high: float | None
     n_test: int
     test_seed: int
+    family: str | None = None
+    """The family of the best configuration, in a ``model="auto"`` session."""
 
 
 class SessionResult(BaseModel):
@@ -422,6 +460,8 @@ class SessionResult(BaseModel):
     n_pruned: int
     best_config: dict[str, Any] | None = None
     best_cv_score: float | None = None
+    best_family: str | None = None
+    """The family of ``best_config``, in a ``model="auto"`` session."""
     final: FinalEvaluation | None = None
     n_llm_calls: int = 0
     n_fallbacks: int = 0

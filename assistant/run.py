@@ -70,7 +70,7 @@ def build_sampler(
         default_config=None if worker_id else tool.default_config(spec.task),
         seed=seed,
         mode=spec.mode,
-        options=EngineOptions.model_validate(spec.options),
+        options=EngineOptions.recorded(spec.options),
         on_suggestion=on_suggestion,
         budget=budget,
     )

@@ -74,6 +74,8 @@ class TrialHistory:
             llm_pred=_signed(sign, attrs.get("llm_pred")),
             stat_pred=_signed(sign, attrs.get("stat_pred")),
             source=attrs.get("source"),
+            llm_asked=tuple(attrs.get("llm_asked") or ()),
+            planned_at=attrs.get("planned_at"),
         )
         return observation, config_key(self.space, config)
 

@@ -80,9 +80,24 @@ export type WorkerId = string;
 export type Acquisition = number | null;
 export type Fallback1 = string | null;
 export type Initial = boolean;
+export type LlmAsked = ('propose' | 'surrogate')[];
 export type LlmPred = number | null;
+export type Call = boolean;
+/**
+ * steps that made this call before this one
+ */
+export type Calls2 = number;
+export type Reason5 = string;
+export type Estimate = number;
+export type High = number;
+export type Low = number;
+/**
+ * the trials the estimate rests on
+ */
+export type N = number;
 export type LlmStd = number | null;
 export type LlmWeight = number | null;
+export type PlannedAt = number | null;
 export type Predicted = number | null;
 export type Rationale = string;
 export type Rejected = string[];
@@ -93,7 +108,7 @@ export type Target1 = number | null;
 export type Fallback2 = string | null;
 export type Rationale1 = string;
 export type Tool1 = string;
-export type Reason5 = string;
+export type Reason6 = string;
 export type Device = string | null;
 export type DurationS = number;
 export type Error2 = string | null;
@@ -110,7 +125,7 @@ export type Config5 = {
 export type Trial = number | null;
 export type Direction1 = 'minimize' | 'maximize';
 export type Error3 = string | null;
-export type Reason6 = string;
+export type Reason7 = string;
 export type Restarts1 = number;
 export type SinceTrial2 = number | null;
 export type State2 = 'ok' | 'degraded' | 'unavailable';
@@ -388,9 +403,12 @@ export interface SuggestionMade {
   config: Config2;
   fallback?: Fallback1;
   initial?: Initial;
+  llm_asked?: LlmAsked;
   llm_pred?: LlmPred;
+  llm_schedule?: LlmSchedule;
   llm_std?: LlmStd;
   llm_weight?: LlmWeight;
+  planned_at?: PlannedAt;
   predicted?: Predicted;
   rationale?: Rationale;
   rejected?: Rejected;
@@ -401,6 +419,31 @@ export interface SuggestionMade {
   [k: string]: unknown;
 }
 export interface Config2 {
+  [k: string]: unknown;
+}
+export interface LlmSchedule {
+  [k: string]: CallDecision;
+}
+/**
+ * Whether a model-based step made one kind of LLM call, why, and on what evidence.
+ */
+export interface CallDecision {
+  call: Call;
+  calls?: Calls2;
+  reason: Reason5;
+  value?: CallValue | null;
+  [k: string]: unknown;
+}
+/**
+ * A running estimate of what one kind of LLM call contributes, with its 95% interval:
+ * for proposals, their trials' mean percentile minus the statistical picks'; for the
+ * surrogate, the rank correlation of its predictions with the results.
+ */
+export interface CallValue {
+  estimate: Estimate;
+  high: High;
+  low: Low;
+  n: N;
   [k: string]: unknown;
 }
 /**
@@ -417,7 +460,7 @@ export interface ToolChosen {
  */
 export interface TrialAbandoned {
   params?: Params;
-  reason?: Reason5;
+  reason?: Reason6;
   [k: string]: unknown;
 }
 export interface Params {
@@ -487,7 +530,7 @@ export interface SessionView {
  * where the current state (trouble of either kind, or health) began.
  */
 export interface LLMHealthState {
-  reason: Reason6;
+  reason: Reason7;
   restarts: Restarts1;
   since_trial: SinceTrial2;
   state: State2;
@@ -531,6 +574,72 @@ export interface Config7 {
 /** The JSON Schema these types come from: the sidebar checks payloads against it. */
 export const EVENTS_SCHEMA = {
   "$defs": {
+    "CallDecision": {
+      "description": "Whether a model-based step made one kind of LLM call, why, and on what evidence.",
+      "properties": {
+        "call": {
+          "title": "Call",
+          "type": "boolean"
+        },
+        "calls": {
+          "default": 0,
+          "description": "steps that made this call before this one",
+          "title": "Calls",
+          "type": "integer"
+        },
+        "reason": {
+          "title": "Reason",
+          "type": "string"
+        },
+        "value": {
+          "anyOf": [
+            {
+              "$ref": "#/$defs/CallValue"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null
+        }
+      },
+      "required": [
+        "call",
+        "reason"
+      ],
+      "title": "CallDecision",
+      "type": "object"
+    },
+    "CallValue": {
+      "description": "A running estimate of what one kind of LLM call contributes, with its 95% interval:\nfor proposals, their trials' mean percentile minus the statistical picks'; for the\nsurrogate, the rank correlation of its predictions with the results.",
+      "properties": {
+        "estimate": {
+          "title": "Estimate",
+          "type": "number"
+        },
+        "high": {
+          "title": "High",
+          "type": "number"
+        },
+        "low": {
+          "title": "Low",
+          "type": "number"
+        },
+        "n": {
+          "description": "the trials the estimate rests on",
+          "title": "N",
+          "type": "integer"
+        }
+      },
+      "required": [
+        "estimate",
+        "low",
+        "high",
+        "n"
+      ],
+      "title": "CallValue",
+      "type": "object"
+    },
     "Decision": {
       "description": "A person's decision on a trial's suggestion (review mode).",
       "properties": {
@@ -1571,6 +1680,17 @@ export const EVENTS_SCHEMA = {
           "title": "Initial",
           "type": "boolean"
         },
+        "llm_asked": {
+          "items": {
+            "enum": [
+              "propose",
+              "surrogate"
+            ],
+            "type": "string"
+          },
+          "title": "Llm Asked",
+          "type": "array"
+        },
         "llm_pred": {
           "anyOf": [
             {
@@ -1582,6 +1702,13 @@ export const EVENTS_SCHEMA = {
           ],
           "default": null,
           "title": "Llm Pred"
+        },
+        "llm_schedule": {
+          "additionalProperties": {
+            "$ref": "#/$defs/CallDecision"
+          },
+          "title": "Llm Schedule",
+          "type": "object"
         },
         "llm_std": {
           "anyOf": [
@@ -1606,6 +1733,18 @@ export const EVENTS_SCHEMA = {
           ],
           "default": null,
           "title": "Llm Weight"
+        },
+        "planned_at": {
+          "anyOf": [
+            {
+              "type": "integer"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Planned At"
         },
         "predicted": {
           "anyOf": [

@@ -19,7 +19,9 @@ class Observation(BaseModel):
     score and ``failed=True``. ``llm_pred`` / ``stat_pred`` are the utilities the surrogates
     predicted for it when it was suggested (its track record). ``source`` says who proposed
     it (``"warmstart"``, ``"llm"``, ``"statistical"``, ``"quasi_random"``, ``"default"``,
-    ``"user"``), when known.
+    ``"user"``), when known. ``llm_asked`` are the kinds of LLM call its step made and
+    ``planned_at`` the number of finished trials when that step was planned (one step may
+    serve several trials), so the engine can count its calls from the trials alone.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -32,6 +34,8 @@ class Observation(BaseModel):
     llm_pred: float | None = None
     stat_pred: float | None = None
     source: str | None = None
+    llm_asked: tuple[str, ...] = ()
+    planned_at: int | None = None
 
 
 def completed(history: Sequence[Observation]) -> list[Observation]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,8 +24,9 @@ from assistant.engine.candidates import config_key, local_moves, quasi_random, u
 from assistant.engine.history import Observation, completed
 from assistant.engine.surrogate import GPSurrogate, expected_improvement
 from assistant.engine.trust import llm_weight
+from assistant.engine.value import schedule
 from assistant.errors import LLMError
-from assistant.records import Mode, Suggestion
+from assistant.records import CallDecision, CallKind, Mode, Suggestion
 from assistant.space import SearchSpace, format_number
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,21 @@ class EngineOptions(BaseModel):
     temperature: float = Field(0.7, ge=0.0)
     llm_prior_weight: float = Field(0.25, ge=0.0, le=1.0)
     max_gp_points: int = Field(100, ge=8)
+    llm_schedule: Literal["value_aware", "every_step"] = Field(
+        "value_aware",
+        description="value_aware: a call kind that has shown no contribution after "
+        "llm_burn_in calls is made one step in llm_explore_every (and on a plateau); "
+        "every_step: proposals and surrogate at every model-based step",
+    )
+    llm_burn_in: int = Field(5, ge=0, description="calls of a kind before its value decides")
+    llm_explore_every: int = Field(5, ge=1, description="the sparse schedule's period, in steps")
+    llm_plateau: int = Field(5, ge=1, description="trials without a new best: a plateau")
+
+    @classmethod
+    def recorded(cls, options: Mapping[str, Any]) -> EngineOptions:
+        """The options a session was recorded with. Sessions recorded before the value-aware
+        schedule existed called the LLM at every step, so that is what they replay with."""
+        return cls.model_validate({"llm_schedule": "every_step", **options})
 
 
 class Planner:
@@ -116,8 +132,34 @@ class Planner:
         done = completed(history)
         slots = self.options.n_initial - len(history) - len(pending)
         if slots > 0 or len(done) < 2 or len({o.utility for o in done}) < 2:
-            return self._initial_design(max(slots, 1), seen, rng)
-        return self._model_step(history, seen, rng)
+            suggestions = self._initial_design(max(slots, 1), seen, rng)
+        else:
+            suggestions = self._model_step(history, seen, rng)
+        for suggestion in suggestions:
+            suggestion.planned_at = len(history)
+        return suggestions
+
+    def _schedule(self, history: Sequence[Observation]) -> dict[str, CallDecision]:
+        """Which LLM calls this model-based step makes (none when the LLM is not in full
+        mode), each with its reason and the evidence of its value."""
+        opts = self.options
+        if self.advisor is None or opts.mode != "full":
+            return {}
+        kinds: list[CallKind] = ["propose"]
+        if opts.n_surrogate_samples > 0:
+            kinds.append("surrogate")
+        if opts.llm_schedule == "every_step":
+            return {k: CallDecision(call=True, reason="every step") for k in kinds}
+        return {
+            kind: schedule(
+                kind,
+                history,
+                burn_in=opts.llm_burn_in,
+                explore_every=opts.llm_explore_every,
+                plateau=opts.llm_plateau,
+            )
+            for kind in kinds
+        }
 
     # -- initial design ----------------------------------------------------------------
     def _initial_design(
@@ -217,12 +259,14 @@ class Planner:
         proposal = Proposal()
         fallback: str | None = None
         target: float | None = None
+        decisions = self._schedule(history)
+        asked: list[CallKind] = [
+            k for k in ("propose", "surrogate") if k in decisions and decisions[k].call
+        ]
         examples = (
-            self.advisor.examples(history, rng)
-            if self.advisor is not None and opts.mode == "full"
-            else None
+            self.advisor.examples(history, rng) if self.advisor is not None and asked else None
         )
-        if self.advisor is not None and opts.mode == "full":
+        if self.advisor is not None and "propose" in asked:
             spread = float(np.std(values)) or abs(best_u) * 0.01 or 1e-3
             target_u = best_u + opts.target_alpha * spread
             target = self.sign * target_u
@@ -248,7 +292,7 @@ class Planner:
 
         blended: dict[int, tuple[float, float, float, float]] = {}
         weight: float | None = None
-        if self.advisor is not None and opts.mode == "full" and opts.n_surrogate_samples > 0:
+        if self.advisor is not None and "surrogate" in asked:
             stat_order = [i for i in np.argsort(-ei_g, kind="stable") if i >= len(llm_pool)]
             shortlist = list(range(len(llm_pool))) + [int(i) for i in stat_order[: opts.shortlist]]
             try:
@@ -296,6 +340,8 @@ class Planner:
                 llm_weight=weight,
                 fallback=fallback,
                 rejected=proposal.rejected if is_llm else [],
+                llm_asked=asked,
+                llm_schedule=decisions,
             )
             suggestion.rationale = (
                 proposal.rationale if is_llm and proposal.rationale else self._explain(suggestion)

@@ -136,6 +136,9 @@ test('a payload that does not fit its model is skipped and counted', () => {
           llm_weight: null,
           fallback: null,
           rejected: [],
+          llm_asked: [],
+          llm_schedule: {},
+          planned_at: null,
           extra: 'x'
         }
       },
