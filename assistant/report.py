@@ -224,6 +224,8 @@ def _summary(
     if spec.get("mode") != "off":
         llm = spec.get("llm", {})
         rows.append(("LLM model", "embedded" if llm.get("embedded") else llm.get("model")))
+        values = "free numbers" if llm.get("continuous_values") else "a grid of values"
+        rows.append(("LLM numbers", values))  # sessions recorded before the choice: the grid
         rows.append(("LLM health", health.headline()))
         if budget is not None:
             rows.append(("LLM budget", budget.headline()))

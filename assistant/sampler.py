@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
     from assistant.llm.config import LLMConfig
 
 logger = logging.getLogger(__name__)
+
+MULTI_OBJECTIVE_ATTR = "llambo_multi_objective"
+"""The study user attribute that says a multi-objective study was sampled without the LLM."""
 
 SuggestionCallback = Callable[[FrozenTrial, Suggestion], "Suggestion | None"]
 
@@ -73,8 +77,17 @@ class LLAMBOSampler(BaseSampler):
             use it (it would cost LLM calls and delay :meth:`close`).
 
     Parameters outside the joint space (conditional or dynamic ones) are sampled
-    independently by TPE. Multi-objective studies are sampled entirely by Optuna's TPE
-    (the statistical path); the LLM is not consulted for them.
+    independently by TPE. Multi-objective studies are sampled entirely by Optuna's
+    ``TPESampler`` (which handles several objectives); the LLM is not consulted for them.
+    That is not silent: unless ``mode="off"``, the sampler warns once (a ``UserWarning``)
+    and records the same sentence in the study's user attribute ``"llambo_multi_objective"``
+    (:data:`MULTI_OBJECTIVE_ATTR`).
+
+    Numeric parameters reach the LLM as a closed grid of ``options.value_grid`` values, or
+    as free numbers within their bounds (snapped and clipped into the space afterwards) when
+    ``llm`` is an ``LLMConfig`` that gets continuous values
+    (:meth:`~assistant.llm.LLMConfig.effective_continuous_values`: every endpoint but the
+    embedded model, unless ``continuous_values`` says otherwise).
     """
 
     def __init__(
@@ -121,6 +134,7 @@ class LLAMBOSampler(BaseSampler):
         self._planners: dict[tuple[Any, ...], Planner] = {}
         self._histories: dict[tuple[Any, ...], TrialHistory] = {}
         self.background_error: Exception | None = None
+        self._multi_objective_noted = False
 
     def __getstate__(self) -> dict[str, Any]:
         state = {
@@ -164,6 +178,7 @@ class LLAMBOSampler(BaseSampler):
         self, study: Study, trial: FrozenTrial
     ) -> dict[str, BaseDistribution]:
         if study._is_multi_objective():
+            self._note_multi_objective(study)
             return {}
         if self.space is not None:
             return self.space.to_optuna()
@@ -227,6 +242,19 @@ class LLAMBOSampler(BaseSampler):
             if self._executor is not None:
                 self._executor.shutdown(wait=True)
                 self._executor = None
+
+    def _note_multi_objective(self, study: Study) -> None:
+        """Say once, and record on the study, that the LLM is not consulted here."""
+        if self.options.mode == "off" or self._multi_objective_noted:
+            return
+        self._multi_objective_noted = True
+        note = (
+            f"LLAMBOSampler: a study with {len(study.directions)} objectives is sampled by "
+            f"Optuna's {type(self._independent).__name__} alone; the LLM (mode="
+            f"{self.options.mode!r}) is not consulted for multi-objective studies"
+        )
+        warnings.warn(note, UserWarning, stacklevel=2)
+        study.set_user_attr(MULTI_OBJECTIVE_ATTR, note)
 
     # -- the queue of suggestions --------------------------------------------------------
     def _next_suggestion(self, study: Study, trial: FrozenTrial, space: SearchSpace) -> Suggestion:
@@ -297,7 +325,7 @@ class LLAMBOSampler(BaseSampler):
                     self._llm_client(),
                     space,
                     context,
-                    value_grid=self.options.value_grid,
+                    value_grid=self._value_grid(),
                     max_examples=self.options.max_examples,
                     temperature=self.options.temperature,
                 )
@@ -310,6 +338,20 @@ class LLAMBOSampler(BaseSampler):
             )
             self._planners[key] = planner
         return planner
+
+    def _value_grid(self) -> int | None:
+        """``options.value_grid``, or ``None`` (free numbers) when the LLM is given as a
+        config (or is the configured default) whose endpoint gets continuous values. A
+        client passed in as it is keeps ``options.value_grid``: a session decides for its
+        own clients from its recorded settings."""
+        from assistant.llm.base import LLMClient as ClientProtocol
+        from assistant.llm.config import resolve_llm_config
+
+        spec = self._llm_spec
+        if isinstance(spec, ClientProtocol):
+            return self.options.value_grid
+        config = spec if spec is not None else resolve_llm_config()
+        return None if config.effective_continuous_values() else self.options.value_grid
 
     def _llm_client(self) -> LLMClient:
         if self._client is None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,7 @@ from optuna.testing.pytest_samplers import (
 )
 from optuna.trial import TrialState
 
-from assistant.sampler import SUGGESTION_ATTR, LLAMBOSampler
+from assistant.sampler import MULTI_OBJECTIVE_ATTR, SUGGESTION_ATTR, LLAMBOSampler
 from assistant.space import FloatParam, IntParam, SearchSpace
 from tests.engine.scripted_client import ScriptedClient
 
@@ -143,14 +144,35 @@ def test_conditional_parameters_fall_back_to_independent_sampling() -> None:
     assert {t.params["kind"] for t in study.trials} == {"a", "b"}
 
 
-def test_multi_objective_uses_the_statistical_path() -> None:
+def _two_objectives(trial: optuna.Trial) -> tuple[float, float]:
+    x = trial.suggest_float("x", 0, 1)
+    return x, 1 - x**2
+
+
+def test_multi_objective_uses_the_statistical_path_and_says_so_once() -> None:
     client = ScriptedClient(_answer)
     study = optuna.create_study(
         directions=["minimize", "minimize"], sampler=LLAMBOSampler(client, seed=0)
     )
-    study.optimize(lambda t: (t.suggest_float("x", 0, 1), 1 - t.params["x"] ** 2), n_trials=8)
+    with pytest.warns(UserWarning, match="sampled by Optuna's TPESampler alone") as caught:
+        study.optimize(_two_objectives, n_trials=8)
+        study.optimize(_two_objectives, n_trials=2)
+    assert len([w for w in caught if "LLAMBOSampler" in str(w.message)]) == 1
+    note = study.user_attrs[MULTI_OBJECTIVE_ATTR]
+    assert "2 objectives" in note and "mode='full'" in note
+    assert len(study.trials) == 10 and all(t.state == TrialState.COMPLETE for t in study.trials)
     assert len(study.best_trials) >= 1
     assert client.calls == []
+
+
+def test_multi_objective_without_the_llm_is_not_worth_a_warning() -> None:
+    study = optuna.create_study(
+        directions=["minimize", "minimize"], sampler=LLAMBOSampler(mode="off", seed=0)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        study.optimize(_two_objectives, n_trials=4)
+    assert MULTI_OBJECTIVE_ATTR not in study.user_attrs
 
 
 def test_study_with_sampler_pickles() -> None:

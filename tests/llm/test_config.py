@@ -126,4 +126,20 @@ def test_a_resumed_session_talks_to_the_llm_with_the_recorded_settings(tmp_path)
     created = TuningSession.create(data, tool="knn", store=store, llm=config, n_trials=2)
     reopened = TuningSession.open(created.id, store)
     client = llm_client_for(reopened)
-    assert client.inner.config == config and client.health.threshold == 2
+    # with the automatic choices made, as they were recorded
+    assert client.inner.config == config.resolved() and client.health.threshold == 2
+
+
+def test_continuous_values_are_automatic_and_overridable():
+    endpoint = resolve_llm_config("http://x/v1", "m")
+    embedded = resolve_llm_config(embedded=True)
+    assert endpoint.continuous_values is None and endpoint.effective_continuous_values()
+    assert not embedded.effective_continuous_values()
+    assert not resolve_llm_config(
+        "http://x/v1", continuous_values=False
+    ).effective_continuous_values()
+    assert resolve_llm_config(embedded=True, continuous_values=True).effective_continuous_values()
+    # A session records the choice made, so a later version's automatic rule cannot change it.
+    recorded = LLMConfig.from_public_dict(embedded.resolved().to_public_dict())
+    assert recorded.continuous_values is False
+    assert LLMConfig.from_public_dict(endpoint.to_public_dict()) == endpoint
