@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from assistant import events
 from assistant.records import (
     LLM_SOURCES,
+    CallValue,
     HealthSummaryState,
     LLMHealthState,
     LLMHealthSummary,
@@ -78,6 +79,7 @@ def summarize_llm_health(
         if e.kind == events.SUGGESTION
         and getattr(events.payload_of(e), "source", None) in LLM_SOURCES
     }
+    steps, calling, value = _scheduled_calls(stream)
     answered = len(calls) - sum(failed.values())
     by_purpose: dict[str, dict[str, int]] = {}
     for call in calls:
@@ -103,4 +105,33 @@ def summarize_llm_health(
         by_purpose=by_purpose,
         llm_trials=len(llm_trials),
         restarts=health.restarts,
+        model_steps=steps,
+        steps_calling=calling,
+        value=value,
     )
+
+
+def _scheduled_calls(
+    stream: Iterable[EventRecord],
+) -> tuple[int, dict[str, int], dict[str, CallValue]]:
+    """From the suggestions of the model-based steps: how many steps there were, how many
+    made each kind of call, and each kind's latest estimate (see assistant.engine.value)."""
+    steps: set[int] = set()
+    calling: dict[str, set[int]] = {}
+    value: dict[str, CallValue] = {}
+    for event in stream:
+        if event.kind != events.SUGGESTION:
+            continue
+        suggestion = events.payload_of(event)
+        schedule = getattr(suggestion, "llm_schedule", None)
+        step = getattr(suggestion, "planned_at", None)
+        if not schedule or step is None:
+            continue
+        steps.add(step)
+        for kind, decision in schedule.items():
+            calling.setdefault(kind, set())
+            if decision.call:
+                calling[kind].add(step)
+            if decision.value is not None:
+                value[kind] = decision.value
+    return len(steps), {k: len(v) for k, v in calling.items()}, value

@@ -170,6 +170,29 @@ class LLMHealthSummary(BaseModel):
     )
     llm_trials: int = 0
     restarts: int = 0
+    model_steps: int = 0
+    """Model-based steps planned with the LLM in full mode (where calls are scheduled)."""
+    steps_calling: dict[str, int] = Field(
+        default_factory=dict, description="call kind → steps that made it"
+    )
+    value: dict[str, CallValue] = Field(
+        default_factory=dict, description="call kind → its last estimated contribution"
+    )
+
+    def contribution(self) -> str:
+        """``proposals at 7 of 20 steps (+0.10 [-0.05, 0.25] over 4 trials), surrogate …``:
+        how often each call kind was made and what it was estimated to contribute."""
+        if not self.model_steps:
+            return ""
+        names = {"propose": "proposals", "surrogate": "surrogate"}
+        parts = []
+        for kind, steps in self.steps_calling.items():
+            value = self.value.get(kind)
+            shown = value.describe() if value is not None else "no estimate yet"
+            parts.append(
+                f"{names.get(kind, kind)} at {steps} of {self.model_steps} steps ({shown})"
+            )
+        return ", ".join(parts)
 
     def headline(self) -> str:
         """One line for a summary, e.g. ``LLM: ok (31 of 31 calls answered; 4 trials from
@@ -186,6 +209,8 @@ class LLMHealthSummary(BaseModel):
         failed = f", failed: {failed}" if failed else ""
         trials = f"{self.llm_trials} trial(s) from its suggestions"
         restarts = f"; server restarted {self.restarts}x" if self.restarts else ""
+        if self.contribution():
+            trials += f"; {self.contribution()}"
         if self.state == "unavailable":
             since = f" from trial {self.since_trial}" if self.since_trial is not None else ""
             return (

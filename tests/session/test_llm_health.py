@@ -113,3 +113,28 @@ def test_the_off_mode_says_off(iris, store):
     _, result, _ = run_session(iris, store, mode="off")
     assert result.llm_health is not None and result.llm_health.state == "off"
     assert result.llm_health.headline().startswith("LLM: off")
+
+
+@pytest.mark.integration
+def test_an_llm_that_contributes_nothing_is_called_sparsely_and_the_summary_says_so(iris, store):
+    """Over real HTTP, an LLM answering random valid JSON (no signal): after the burn-in
+    its calls become sparse, every face's headline says how often each kind was called and
+    what it was estimated to contribute, and replay reaches the same decisions."""
+    with ScriptedLLMServer(schema_responder(seed=3)) as server:
+        llm = LLMConfig(base_url=server.base_url, model="m", timeout_s=10)
+        session, result, _ = run_session(iris, store, llm=llm)
+    health = result.llm_health
+    assert health is not None and health.state == "ok"
+    assert health.model_steps == 15  # 20 trials, 5 in the initial design
+    assert 5 <= health.steps_calling["surrogate"] < health.model_steps
+    assert 5 <= health.steps_calling["propose"] < health.model_steps
+    surrogate_calls = sum(c.purpose == "surrogate" for c in session.store.llm_calls(session.id))
+    assert surrogate_calls == 2 * health.steps_calling["surrogate"]  # two samples per call
+    headline = health.headline()
+    assert f"surrogate at {health.steps_calling['surrogate']} of 15 steps" in headline
+    assert f"proposals at {health.steps_calling['propose']} of 15 steps" in headline
+
+    from assistant.replay import replay_session
+
+    replay = replay_session(session.store, session.id)
+    assert replay.reproduced, replay.divergence
