@@ -66,8 +66,8 @@ class EngineOptions(BaseModel):
         "llm_burn_in calls is made one step in llm_explore_every (and on a plateau); "
         "every_step: proposals and surrogate at every model-based step",
     )
-    llm_burn_in: int = Field(5, ge=0, description="calls of a kind before its value decides")
-    llm_explore_every: int = Field(5, ge=1, description="the sparse schedule's period, in steps")
+    llm_burn_in: int = Field(4, ge=0, description="calls of a kind before its value decides")
+    llm_explore_every: int = Field(8, ge=1, description="the sparse schedule's period, in steps")
     llm_plateau: int = Field(5, ge=1, description="trials without a new best: a plateau")
 
     @classmethod

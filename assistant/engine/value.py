@@ -63,7 +63,7 @@ def surrogate_value(history: Sequence[Observation]) -> CallValue | None:
     """The rank correlation of the LLM's predictions with the results (Fisher interval)."""
     pairs = [o for o in completed(history) if o.llm_pred is not None]
     n = len(pairs)
-    if n < 5:
+    if n < 4:
         return None
     predicted = np.array([o.llm_pred for o in pairs], dtype=float)
     actual = np.array([o.utility for o in pairs], dtype=float)
@@ -79,8 +79,8 @@ def schedule(
     kind: CallKind,
     history: Sequence[Observation],
     *,
-    burn_in: int = 5,
-    explore_every: int = 5,
+    burn_in: int = 4,
+    explore_every: int = 8,
     plateau: int = 5,
 ) -> CallDecision:
     """Whether this model-based step makes a call of ``kind``, and why.

@@ -126,8 +126,8 @@ def test_an_llm_that_contributes_nothing_is_called_sparsely_and_the_summary_says
     health = result.llm_health
     assert health is not None and health.state == "ok"
     assert health.model_steps == 15  # 20 trials, 5 in the initial design
-    assert 5 <= health.steps_calling["surrogate"] < health.model_steps
-    assert 5 <= health.steps_calling["propose"] < health.model_steps
+    assert 4 <= health.steps_calling["surrogate"] <= health.model_steps // 2
+    assert 4 <= health.steps_calling["propose"] <= health.model_steps // 2
     surrogate_calls = sum(c.purpose == "surrogate" for c in session.store.llm_calls(session.id))
     assert surrogate_calls == 2 * health.steps_calling["surrogate"]  # two samples per call
     headline = health.headline()
