@@ -86,6 +86,9 @@ class Suggestion(BaseModel):
     """For a model-based step with the LLM on: each call kind's decision and its evidence."""
     planned_at: int | None = None
     """How many trials had finished when the step was planned (one step may serve several)."""
+    llm_ready: bool | None = None
+    """When a step was being planned in the background (with the LLM): ``True`` if this
+    trial took it, ``False`` if it did not wait and ran a statistical suggestion instead."""
 
 
 class TrialOutcome(BaseModel):

@@ -75,6 +75,12 @@ class LLAMBOSampler(BaseSampler):
         budget: the study's planned number of trials, when known: the step after trial
             number ``budget - 1`` is not prepared in the background, since no trial would
             use it (it would cost LLM calls and delay :meth:`close`).
+        llm_ready: for replay: given a trial number, whether that trial took the step that
+            was being planned in the background (its suggestion's recorded ``llm_ready``).
+            Without it, ``options.llm_wait`` decides: ``"always"`` waits for that step (the
+            suggestions then depend on the seed alone), ``"never"`` runs a statistical
+            suggestion when the step is not ready, so a slow LLM never holds up a trial;
+            the step then serves a later trial.
 
     Parameters outside the joint space (conditional or dynamic ones) are sampled
     independently by TPE. Multi-objective studies are sampled entirely by Optuna's
@@ -103,6 +109,7 @@ class LLAMBOSampler(BaseSampler):
         pipeline: bool = True,
         on_suggestion: SuggestionCallback | None = None,
         budget: int | None = None,
+        llm_ready: Callable[[int], bool] | None = None,
     ) -> None:
         self.options = (options or EngineOptions()).model_copy(update={"mode": mode})
         self.context = context
@@ -116,6 +123,7 @@ class LLAMBOSampler(BaseSampler):
         self.pipeline = pipeline
         self.on_suggestion = on_suggestion
         self.budget = budget
+        self.llm_ready = llm_ready
         self._llm_spec = llm
         self._init_runtime()
 
@@ -135,6 +143,7 @@ class LLAMBOSampler(BaseSampler):
         self._histories: dict[tuple[Any, ...], TrialHistory] = {}
         self.background_error: Exception | None = None
         self._multi_objective_noted = False
+        self._skipped = 0  # trials that did not wait for the step in the background
 
     def __getstate__(self) -> dict[str, Any]:
         state = {
@@ -150,6 +159,7 @@ class LLAMBOSampler(BaseSampler):
                 "pipeline",
                 "on_suggestion",
                 "budget",
+                "llm_ready",
                 "_llm_spec",
             )
         }
@@ -265,11 +275,16 @@ class LLAMBOSampler(BaseSampler):
         taken |= {config_key(space, c) for c in pending}
         planner = self._planner(key, space)
 
+        waited: bool | None = None
         if self._future is not None:
+            if not self._background_ready(trial.number, self._future):
+                return self._without_waiting(planner, history, pending, taken, trial.number)
             queue, basis = self._future.result()
             self._future = None
             self._queue, self._queue_basis = queue, basis
-        staleness = 1 if self.pipeline else 0
+            waited = True
+        # A step that trials did not wait for stays usable for as many more trials.
+        staleness = (1 if self.pipeline else 0) + self._skipped
         fresh = [s for s in self._queue if config_key(space, s.config) not in taken]
         usable = fresh and (
             all(s.initial for s in fresh) or finished - self._queue_basis <= staleness
@@ -277,6 +292,9 @@ class LLAMBOSampler(BaseSampler):
         if not usable:
             fresh = planner.plan(history, pending, self._rng, seen=taken)
             self._queue_basis = finished
+        self._skipped = 0
+        if waited:
+            fresh[0] = fresh[0].model_copy(update={"llm_ready": True})
         suggestion, self._queue = fresh[0], fresh[1:]
         last = self.budget is not None and trial.number + 1 >= self.budget
         if self.pipeline and not last and not any(s.initial for s in self._queue):
@@ -291,6 +309,33 @@ class LLAMBOSampler(BaseSampler):
                 finished,
             )
         return suggestion
+
+    def _background_ready(self, number: int, future: Future[Any]) -> bool:
+        """Whether trial ``number`` takes the step planned in the background: at once when
+        it is ready; when it is not, only if the options say to wait (``llm_wait``). A
+        replay follows the recorded decision (``llm_ready``), whatever the timing now."""
+        if self.llm_ready is not None:
+            return self.llm_ready(number)
+        return self.options.llm_wait == "always" or future.done()
+
+    def _without_waiting(
+        self,
+        planner: Planner,
+        history: list[Observation],
+        pending: list[dict[str, Any]],
+        taken: set[Key],
+        number: int,
+    ) -> Suggestion:
+        """A statistical suggestion for a trial that does not wait for the LLM's step (that
+        step, still running, serves the next trial if it is still relevant then)."""
+        rng = np.random.default_rng([self.seed or 0, number])
+        fresh = planner.plan(history, pending, rng, seen=taken, statistical_only=True)
+        self._skipped += 1
+        note = (
+            "the LLM's step was still running: a statistical suggestion ran instead of "
+            "waiting (its answer serves a later trial)"
+        )
+        return fresh[0].model_copy(update={"llm_ready": False, "fallback": note})
 
     def _plan_in_background(
         self,

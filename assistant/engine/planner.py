@@ -69,6 +69,12 @@ class EngineOptions(BaseModel):
     llm_burn_in: int = Field(4, ge=0, description="calls of a kind before its value decides")
     llm_explore_every: int = Field(8, ge=1, description="the sparse schedule's period, in steps")
     llm_plateau: int = Field(5, ge=1, description="trials without a new best: a plateau")
+    llm_wait: Literal["always", "never"] = Field(
+        "always",
+        description="whether a trial waits for the step planned in the background with the "
+        "LLM (always: suggestions depend on the seed alone) or, when that step is not ready, "
+        "runs a statistical suggestion at once (never: sessions' default)",
+    )
 
     @classmethod
     def recorded(cls, options: Mapping[str, Any]) -> EngineOptions:
@@ -120,11 +126,14 @@ class Planner:
         rng: np.random.Generator,
         *,
         seen: set[tuple[Any, ...]] | None = None,
+        statistical_only: bool = False,
     ) -> list[Suggestion]:
         """Return suggestions, best first (at least one, all new and valid).
 
         ``seen`` may pass the configuration keys of ``history`` and ``pending`` when the
-        caller already has them (they are computed otherwise).
+        caller already has them (they are computed otherwise). ``statistical_only`` plans
+        without the LLM and without touching the state kept between steps (the GP's warm
+        start), so it may run while another step is being planned in the background.
         """
         if seen is None:
             seen = {config_key(self.space, o.config) for o in history}
@@ -132,9 +141,9 @@ class Planner:
         done = completed(history)
         slots = self.options.n_initial - len(history) - len(pending)
         if slots > 0 or len(done) < 2 or len({o.utility for o in done}) < 2:
-            suggestions = self._initial_design(max(slots, 1), seen, rng)
+            suggestions = self._initial_design(max(slots, 1), seen, rng, statistical_only)
         else:
-            suggestions = self._model_step(history, seen, rng)
+            suggestions = self._model_step(history, seen, rng, statistical_only)
         for suggestion in suggestions:
             suggestion.planned_at = len(history)
         return suggestions
@@ -163,7 +172,11 @@ class Planner:
 
     # -- initial design ----------------------------------------------------------------
     def _initial_design(
-        self, slots: int, seen: set[tuple[Any, ...]], rng: np.random.Generator
+        self,
+        slots: int,
+        seen: set[tuple[Any, ...]],
+        rng: np.random.Generator,
+        statistical_only: bool = False,
     ) -> list[Suggestion]:
         out: list[Suggestion] = []
         taken = set(seen)
@@ -183,7 +196,7 @@ class Planner:
         fallback: str | None = None
         proposal = Proposal()
         llm_slots = math.ceil((slots - len(out)) * self.options.llm_initial_share)
-        if self.advisor is not None and llm_slots > 0:
+        if self.advisor is not None and llm_slots > 0 and not statistical_only:
             try:
                 proposal = self.advisor.warmstart(llm_slots, rng)
             except LLMError as exc:
@@ -224,7 +237,11 @@ class Planner:
 
     # -- model-based step ----------------------------------------------------------------
     def _model_step(
-        self, history: Sequence[Observation], seen: set[tuple[Any, ...]], rng: np.random.Generator
+        self,
+        history: Sequence[Observation],
+        seen: set[tuple[Any, ...]],
+        rng: np.random.Generator,
+        statistical_only: bool = False,
     ) -> list[Suggestion]:
         opts = self.options
         done = completed(history)
@@ -233,17 +250,20 @@ class Planner:
         failed = [o for o in history if o.failed]
         configs = [o.config for o in done] + [o.config for o in failed]
         values = [float(u) for u in utilities if u is not None] + [worst] * len(failed)
-        refit = self._kernel is None or len(values) - self._kernel_basis >= max(
+        # A statistical-only step runs beside a background step: it fits its own GP, neither
+        # reading nor writing the warm start the background step may be updating.
+        kernel = None if statistical_only else self._kernel
+        refit = kernel is None or len(values) - self._kernel_basis >= max(
             1, self._kernel_basis // 20
         )
         gp = GPSurrogate(
             self.space,
             self.seed,
             opts.max_gp_points,
-            warm_start=self._kernel,
+            warm_start=kernel,
             optimize=refit,
         ).fit(configs, values)
-        if refit:
+        if refit and not statistical_only:
             self._kernel, self._kernel_basis = gp.kernel, len(values)
         best_u = max(float(u) for u in utilities if u is not None)
 
@@ -259,7 +279,7 @@ class Planner:
         proposal = Proposal()
         fallback: str | None = None
         target: float | None = None
-        decisions = self._schedule(history)
+        decisions = {} if statistical_only else self._schedule(history)
         asked: list[CallKind] = [
             k for k in ("propose", "surrogate") if k in decisions and decisions[k].call
         ]
