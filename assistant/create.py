@@ -25,6 +25,7 @@ import optuna
 
 from assistant import events
 from assistant.context import ProblemContext
+from assistant.engine.families import candidate_families, families_for_budget
 from assistant.engine.planner import EngineOptions
 from assistant.engine.tool_choice import ToolChoice, pick_tool
 from assistant.errors import ToolError
@@ -69,9 +70,12 @@ def create_session(
     trial_timeout_s: float | None = None,
     data_dir: str | Path | None = None,
     llm_budget: LLMBudget | dict[str, Any] | str | None = None,
+    families: list[str] | None = None,
 ) -> TuningSession:
     """Create a session (and its study) for ``data`` and ``tool`` (a registered tool name,
-    a module path, or ``"auto"`` for the LLM's choice). ``llm`` is an ``LLMConfig`` or
+    a module path, or ``"auto"``: several families race, see :mod:`assistant.cash`; with
+    too few trials to race, the one the LLM or the engine picks). ``families`` limits
+    ``"auto"`` to those tools. ``llm`` is an ``LLMConfig`` or
     ``None`` for the configured default; only its public settings are stored.
     ``llm_budget`` (an :class:`~assistant.records.LLMBudget`, a dict of its fields or its
     compact spelling ``tokens:N,seconds:S,usd:D``) caps the LLM calls of the whole session,
@@ -91,14 +95,16 @@ def create_session(
     session_id = new_session_id()
     store.create_session(
         name=name or f"{tool} on {data.name}",
-        study_name=f"assistant-{session_id}",
+        study_name=_study_name(session_id),
         spec={},
         session_id=session_id,
     )
-    if tool == "auto":
-        tool = _choose_tool(store, session_id, train, resolved, notes, mode, llm_config, budget)
     try:
-        tool_obj = get_tool(tool)
+        tool, raced = _tool_and_families(
+            store, session_id, tool, families, train, resolved, notes, n_trials, mode,
+            llm_config, budget,
+        )  # fmt: skip
+        tool_obj = get_tool(raced[0] if raced else tool)
         if not tool_obj.supports(data.task):
             raise ToolError(f"tool {tool!r} does not support {data.task}")
     except ToolError:  # unknown, unsupported or not installed: the session says so
@@ -107,7 +113,7 @@ def create_session(
     folder = Path(data_dir) if data_dir else default_data_dir(store) / session_id
     data.save(folder)
     spec = SessionSpec(
-        tool=tool if ":" in tool else tool_obj.name,  # a module path loads anywhere
+        tool="auto" if raced else tool if ":" in tool else tool_obj.name,  # a path loads anywhere
         task=data.task,
         metric=resolved.name,
         direction=resolved.direction,
@@ -118,18 +124,16 @@ def create_session(
         mode=mode,
         options=_engine_options(options, llm_config),
         llm=llm_config.to_public_dict(),
-        context=_context(train, data.name, tool_obj.family, resolved, notes),
+        context=_context(train, data.name, _family_words(raced, tool_obj), resolved, notes),
         data_dir=str(folder.resolve()),
         isolation=isolation,
         trial_timeout_s=trial_timeout_s,
         llm_budget=budget,
+        families=raced,
     )
     with optuna_quiet():  # its "A new study created" line is our business, not the user's
-        optuna.create_study(
-            study_name=f"assistant-{session_id}",
-            storage=store.optuna_storage,
-            direction=resolved.direction,
-        )
+        storage, direction = store.optuna_storage, resolved.direction
+        optuna.create_study(study_name=_study_name(session_id), storage=storage, direction=direction)
     store.update_session(session_id, spec=spec.model_dump(mode="json"))
     events.emit(store, session_id, events.SessionCreated(spec=spec))
     session = TuningSession(store, session_id)
@@ -171,33 +175,145 @@ def _context(train: Dataset, name: str, family: str, metric: Metric, notes: str)
     ).model_dump(mode="json")
 
 
-def _choose_tool(
+def _study_name(session_id: str) -> str:
+    """The name of a session's Optuna study."""
+    return f"assistant-{session_id}"
+
+
+def _tool_and_families(
     store: Store,
     session_id: str,
+    tool: str,
+    families: list[str] | None,
     train: Dataset,
     metric: Metric,
     notes: str,
+    n_trials: int,
     mode: Mode,
     llm_config: LLMConfig,
-    budget: LLMBudget | None = None,
-) -> str:
-    """``model="auto"``: the engine's choice of family (the LLM's, when it is on), recorded
-    (and within the session's LLM budget)."""
-    client: Any = None
-    if mode != "off":
-        from assistant.llm import RecordingClient, make_client
-        from assistant.llm.budget import budgeted_client
+    budget: LLMBudget | None,
+) -> tuple[str, list[str] | None]:
+    """The tool to tune, or for ``model="auto"`` the families to race (see :func:`_choose`)."""
+    if families and tool != "auto":
+        raise ToolError(f'families= is for model="auto", not for tool {tool!r}')
+    if tool != "auto":
+        return tool, None
+    client = _choice_client(store, session_id, mode, llm_config, budget)
+    return _choose(store, session_id, client, train, metric, notes, n_trials, families)
 
-        client = RecordingClient(make_client(llm_config), store, session_id)
-        if budget is not None:
-            client = budgeted_client(client, budget, llm_config.to_public_dict())
-    choice = choose_tool(client, train, metric.name, metric.direction, notes)
-    events.emit(
-        store,
-        session_id,
-        events.ToolChosen(tool=choice.tool, rationale=choice.rationale, fallback=choice.fallback),
+
+def _family_words(raced: list[str] | None, tool: Any) -> str:
+    """The model as the problem's context names it: the family, or the families raced."""
+    return f"one of several families ({', '.join(raced)})" if raced else str(tool.family)
+
+
+def _choice_client(
+    store: Store, session_id: str, mode: Mode, llm_config: LLMConfig, budget: LLMBudget | None
+) -> Any:
+    """The recording client (within the session's LLM budget) that chooses the family for
+    ``model="auto"``; ``None`` with the LLM off."""
+    if mode == "off":
+        return None
+    from assistant.llm import RecordingClient, make_client
+    from assistant.llm.budget import budgeted_client
+
+    client: Any = RecordingClient(make_client(llm_config), store, session_id)
+    if budget is not None:
+        client = budgeted_client(client, budget, llm_config.to_public_dict())
+    return client
+
+
+def _choose(
+    store: Store,
+    session_id: str,
+    client: Any,
+    train: Dataset,
+    metric: Metric,
+    notes: str,
+    n_trials: int,
+    families: list[str] | None,
+) -> tuple[str, list[str] | None]:
+    """``model="auto"``: the families to race (``("auto", families)``), or, when the trials
+    cannot race two, the one family (``(tool, None)``); recorded either way."""
+    choice, candidates, skipped = choose_families(
+        client, train, metric.name, metric.direction, notes, families
     )
-    return choice.tool
+    if not candidates:
+        raise ToolError(
+            f"no family to tune: {'; '.join(f'{s.family}: {s.reason}' for s in skipped)}"
+        )
+    k = families_for_budget(len(candidates), n_trials)
+    if k <= 1:
+        tool = candidates[0].family
+        why = (
+            choice.rationale if choice is not None and choice.tool == tool else candidates[0].reason
+        )
+        race = None
+        if len(candidates) > 1:
+            race = f"{n_trials} trial(s) are too few to race families: {tool} alone is tuned"
+        fallback = choice.fallback if choice is not None else None
+        chosen = events.ToolChosen(
+            tool=tool, rationale=why, fallback=fallback, race=race, requested=families
+        )
+        events.emit(store, session_id, chosen)
+        return tool, None
+    considered = events.FamiliesConsidered(
+        candidates=candidates[:k],
+        skipped=skipped + [_left_out(c.family, k) for c in candidates[k:]],
+        llm_pick=choice.tool if choice is not None and choice.fallback is None else None,
+        rationale=choice.rationale if choice is not None else "",
+        fallback=choice.fallback if choice is not None else "the LLM is off",
+        requested=families,
+    )
+    events.emit(store, session_id, considered)
+    return "auto", [c.family for c in candidates[:k]]
+
+
+def _left_out(family: str, k: int) -> Any:
+    from assistant.engine.families import FamilyDropped
+
+    return FamilyDropped(family=family, reason=f"the trial budget races {k} families")
+
+
+def choose_families(
+    client: Any,
+    train: Dataset,
+    metric: str,
+    direction: str,
+    notes: str,
+    families: list[str] | None = None,
+) -> tuple[ToolChoice | None, list[Any], list[Any]]:
+    """The LLM's pick (``None`` with the LLM off) and the candidate and skipped families
+    for ``model="auto"`` (also what replay asks again, with the recorded answers)."""
+    from assistant.tools import get_tool, list_tools
+
+    available = list_tools(train.task)
+    if families:
+        wanted = {get_tool(f).name for f in families}
+        available = [t for t in available if t.name in wanted]
+    images = train.image_shape is not None
+    choice = None
+    if client is not None:
+        choice = pick_tool(
+            client,
+            available,
+            train.info(),
+            task=train.task,
+            metric=metric,
+            direction=direction,
+            notes=notes,
+            images=images,
+        )
+    pick = choice.tool if choice is not None and choice.fallback is None else None
+    candidates, skipped = candidate_families(
+        [t.name for t in available],
+        task=train.task,
+        images=images,
+        llm_pick=pick,
+        llm_rationale=choice.rationale if choice is not None else "",
+        requested=[get_tool(f).name for f in families] if families else None,
+    )
+    return choice, candidates, skipped
 
 
 def choose_tool(client: Any, train: Dataset, metric: str, direction: str, notes: str) -> ToolChoice:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.engine.families import FamilyCandidate, FamilyDropped, FamilyScore
 from assistant.records import (
     FinalEvaluation,
     HealthChange,
@@ -42,7 +43,12 @@ if TYPE_CHECKING:
     from assistant.store import EventRecord, Store
 
 SESSION_CREATED: Final = "session_created"
-TOOL_CHOSEN: Final = "tool_chosen"  # model="auto": which family, and why
+TOOL_CHOSEN: Final = "tool_chosen"  # one family chosen for the session, and why
+# model="auto" races several families (assistant/cash.py): which, each rung's survivors, the
+# winner
+FAMILIES_CONSIDERED: Final = "families_considered"
+RUNG_FINISHED: Final = "rung_finished"
+FAMILY_CHOSEN: Final = "family_chosen"
 SESSION_STARTED: Final = "session_started"  # a run began (first start or a resume)
 SESSION_FINISHED: Final = "session_finished"
 SESSION_STOPPED: Final = "session_stopped"
@@ -65,6 +71,9 @@ ALL: Final = frozenset(
     {
         SESSION_CREATED,
         TOOL_CHOSEN,
+        FAMILIES_CONSIDERED,
+        RUNG_FINISHED,
+        FAMILY_CHOSEN,
         SESSION_STARTED,
         SESSION_FINISHED,
         SESSION_STOPPED,
@@ -105,11 +114,50 @@ class SessionCreated(_Payload):
 
 
 class ToolChosen(_Payload):
-    """``model="auto"``: the family chosen, the LLM's rationale, and why it fell back."""
+    """``model="auto"``: the family chosen, the LLM's rationale, and why it fell back;
+    ``race`` says why no race across families was run, when there were several to race."""
 
     tool: str
     rationale: str = ""
     fallback: str | None = None
+    race: str | None = None
+    requested: list[str] | None = None
+    """The families the user limited ``"auto"`` to."""
+
+
+class FamiliesConsidered(_Payload):
+    """``model="auto"``: the families that race, in order, each with why it takes part; the
+    ones left out and why; the LLM's pick and rationale (or why it was not asked or not
+    used). The measured scores, not this order, decide the winner."""
+
+    candidates: list[FamilyCandidate] = Field(default_factory=list)
+    skipped: list[FamilyDropped] = Field(default_factory=list)
+    llm_pick: str | None = None
+    rationale: str = ""
+    fallback: str | None = None
+    requested: list[str] | None = None
+    """The families the user limited ``"auto"`` to."""
+
+
+class RungFinished(_Payload):
+    """A rung of the race ended: each family's trials so far and best score, the
+    survivors (best first) and the dropped families with their reasons."""
+
+    rung: int
+    quota: int
+    """Trials each family of the rung was given."""
+    scores: list[FamilyScore] = Field(default_factory=list)
+    survivors: list[str] = Field(default_factory=list)
+    dropped: list[FamilyDropped] = Field(default_factory=list)
+
+
+class FamilyChosen(_Payload):
+    """The race ended: the family of the best trial over all families, and why."""
+
+    family: str
+    best_score: float
+    best_trial: int
+    reason: str = ""
 
 
 class SessionStarted(_Payload):
@@ -146,6 +194,9 @@ class TrialStarted(_Payload):
 
     config: dict[str, Any] = Field(default_factory=dict)
     worker_id: str | None = None
+    family: str | None = None
+    """The trial's family in a ``model="auto"`` session (its parameters are
+    ``family__name``)."""
 
 
 class TrialFinished(TrialOutcome, _Payload):
@@ -203,6 +254,9 @@ class UnknownPayload(_Payload):
 Payload = (
     SessionCreated
     | ToolChosen
+    | FamiliesConsidered
+    | RungFinished
+    | FamilyChosen
     | SessionStarted
     | SessionEnded
     | SessionFailed
@@ -221,6 +275,9 @@ Payload = (
 PAYLOADS: Final[dict[str, type[BaseModel]]] = {
     SESSION_CREATED: SessionCreated,
     TOOL_CHOSEN: ToolChosen,
+    FAMILIES_CONSIDERED: FamiliesConsidered,
+    RUNG_FINISHED: RungFinished,
+    FAMILY_CHOSEN: FamilyChosen,
     SESSION_STARTED: SessionStarted,
     SESSION_FINISHED: SessionEnded,
     SESSION_STOPPED: SessionEnded,

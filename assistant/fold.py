@@ -82,6 +82,17 @@ class TrialRow(BaseModel):
     suggestion: events.SuggestionMade | None = None
     outcome: events.TrialFinished | None = None
     decision: Decision | None = None
+    family: str | None = Field(None, exclude=True)
+    """The trial's family in a ``model="auto"`` session. Left out of the view's JSON until
+    the sidebar's fold (``src/fold.ts``) mirrors it."""
+
+
+class RaceView(BaseModel):
+    """``model="auto"``: the families considered, each rung's decision, and the winner."""
+
+    considered: events.FamiliesConsidered | None = None
+    rungs: list[events.RungFinished] = Field(default_factory=list)
+    chosen: events.FamilyChosen | None = None
 
 
 class SessionView(BaseModel):
@@ -104,6 +115,9 @@ class SessionView(BaseModel):
     """The session's LLM budget, and whether (and from which trial) it was spent. Left out of
     the view's JSON until the sidebar's fold (``src/fold.ts``) mirrors it; the sidebar's Live
     view reads the ``llm_budget_spent`` events itself."""
+    race: RaceView | None = Field(None, exclude=True)
+    """The race across families of a ``model="auto"`` session (``None`` otherwise); left
+    out of the view's JSON until the sidebar's fold mirrors it."""
     final: FinalEvaluation | None = None
     n_invalid: int = 0
     """Events skipped because their payload did not fit its model (logged as warnings)."""
@@ -207,6 +221,8 @@ def _apply(view: SessionView, event: EventRecord) -> None:
             view.budget = LLMBudgetStatus(budget=payload.spec.llm_budget, spent=LLMSpend())
     elif isinstance(payload, events.ToolChosen):
         view.tool = payload.tool
+    elif isinstance(payload, events.FamiliesConsidered | events.RungFinished | events.FamilyChosen):
+        _race(view, payload)
     elif isinstance(payload, events.SessionStarted):
         view.state = "running"
         view.review = payload.review
@@ -246,6 +262,7 @@ def _apply_trial(view: SessionView, row: TrialRow, payload: events.Payload) -> N
     elif isinstance(payload, events.TrialStarted):
         row.status = "running"
         row.config = dict(payload.config) or row.config
+        row.family = payload.family
         if row.decision is not None and row.decision.action == "edit":
             row.source = "user"  # the edit the space allowed replaced the suggestion
     elif isinstance(payload, events.TrialFinished):
@@ -259,6 +276,19 @@ def _apply_trial(view: SessionView, row: TrialRow, payload: events.Payload) -> N
     elif isinstance(payload, events.TrialAbandoned):
         row.status = "abandoned"
         row.error = f"abandoned: {payload.reason}" if payload.reason else "abandoned"
+
+
+def _race(
+    view: SessionView,
+    payload: events.FamiliesConsidered | events.RungFinished | events.FamilyChosen,
+) -> None:
+    race = view.race = view.race or RaceView()
+    if isinstance(payload, events.FamiliesConsidered):
+        race.considered = payload
+    elif isinstance(payload, events.RungFinished):
+        race.rungs.append(payload)
+    else:
+        race.chosen = payload
 
 
 def _decide(view: SessionView, action: events.UserAction) -> None:

@@ -22,6 +22,8 @@ from optuna.trial import FrozenTrial, TrialState
 from pydantic import BaseModel, Field
 
 from assistant import events
+from assistant.cash import FAMILY_ATTR, FamilyRace, family_of
+from assistant.engine.families import family_space
 from assistant.errors import AssistantError, ReplayDivergenceError, ReplayExhaustedError
 from assistant.llm.replay import ReplayClient
 from assistant.sampler import SUGGESTION_ATTR
@@ -77,6 +79,8 @@ def replay_session(store: Store, session_id: str) -> ReplayReport:
     recorded = [
         t for t in session.study.get_trials(deepcopy=False) if t.state != TrialState.RUNNING
     ]
+    if session.spec.families:
+        return _replay_race(session, recorded)
     from assistant.tools import get_tool
 
     tool = get_tool(session.spec.tool)
@@ -133,7 +137,20 @@ def replay_session(store: Store, session_id: str) -> ReplayReport:
         divergence = Divergence(what=f"more LLM calls than recorded: {exc}")
     finally:
         sampler.close()
-    late = sampler.background_error
+    return _report(session, study, recorded, client, divergence, sampler.background_error)
+
+
+def _report(
+    session: TuningSession,
+    study: optuna.Study,
+    recorded: list[FrozenTrial],
+    client: ReplayClient,
+    divergence: Divergence | None,
+    late: BaseException | None,
+) -> ReplayReport:
+    """The replay's report: the first divergence, else a suggestion that differs, else
+    recorded LLM calls never asked for."""
+    by_number = {t.number: t for t in recorded}
     if divergence is None and isinstance(late, ReplayDivergenceError | ReplayExhaustedError):
         divergence = Divergence(what=f"after the last trial: {late}")
     if divergence is None:
@@ -149,14 +166,127 @@ def replay_session(store: Store, session_id: str) -> ReplayReport:
     if divergence is None and client.remaining:
         divergence = Divergence(what=f"{client.remaining} recorded LLM call(s) never asked for")
     return ReplayReport(
-        session_id=session_id,
+        session_id=session.id,
         n_trials=len(recorded),
         n_replayed=len(study.trials),
-        llm_calls_recorded=len(store.llm_calls(session_id)),
+        llm_calls_recorded=len(session.store.llm_calls(session.id)),
         llm_calls_served=client.calls_served,
         reproduced=divergence is None,
         divergence=divergence,
     )
+
+
+def _replay_race(session: TuningSession, recorded: list[FrozenTrial]) -> ReplayReport:
+    """Replay a ``model="auto"`` session: the families considered, then the race walked
+    again over the recorded outcomes, each family's sampler asked for the recorded
+    configurations, and each rung's decision checked against the recorded one."""
+    from assistant.tools import get_tool
+
+    store, spec = session.store, session.spec
+    client = ReplayClient(store, session.id)
+    divergence = _replay_tool_choice(session, client)
+    engine_client = client if spec.mode != "off" else None
+    by_number = {t.number: t for t in recorded}
+    study = optuna.create_study(direction=spec.direction)
+    late: list[BaseException | None] = [None]
+    target = _owner_runs(store, session.id, len(recorded))[-1][1] or spec.n_trials
+
+    def run_family(family: str, n: int, rung: int) -> None:
+        n = min(n, len(recorded) - len(study.trials))
+        space = family_space(get_tool(family).search_space(spec.task), family)
+        budget = len(study.trials) + n
+        sampler = session.build_sampler(engine_client, budget=budget, family=family, rung=rung)
+        study.sampler = sampler
+        try:
+            if n > 0:
+                study.optimize(
+                    lambda t: _replay_trial(t, by_number, space, family),
+                    n_trials=n,
+                    catch=(_RecordedFailure,),
+                )
+        finally:
+            sampler.close()
+            late[0] = sampler.background_error
+
+    replayed: list[Any] = []
+    race = FamilyRace(
+        spec,
+        target,
+        lambda: study,
+        run_family,
+        replayed.append,
+        # a stopped session recorded fewer trials than its target: the replay stops there
+        stopped=lambda: len(recorded) < target and len(study.trials) >= len(recorded),
+        llm_pick=_recorded_llm_pick(store, session.id),
+    )
+    if divergence is None:
+        try:
+            race.run()
+        except _Diverged as exc:
+            divergence = exc.divergence
+        except ReplayDivergenceError as exc:
+            divergence = Divergence(
+                what=f"LLM call #{exc.index}: {exc.field}",
+                recorded=exc.recorded,
+                replayed=exc.requested,
+            )
+        except ReplayExhaustedError as exc:
+            divergence = Divergence(what=f"more LLM calls than recorded: {exc}")
+    if divergence is None:
+        divergence = _decisions_differ(store, session.id, replayed)
+    return _report(session, study, recorded, client, divergence, late[0])
+
+
+def _replay_trial(
+    trial: optuna.Trial, by_number: dict[int, FrozenTrial], space: Any, family: str
+) -> float:
+    original = by_number.get(trial.number)
+    if original is None or family_of(original) != family:
+        raise _Diverged(
+            Divergence(
+                trial_number=trial.number,
+                what="family",
+                recorded=family_of(original) if original is not None else None,
+                replayed=family,
+            )
+        )
+    trial.set_user_attr(FAMILY_ATTR, family)
+    params = suggest_config(trial, space)
+    if params != original.params:
+        raise _Diverged(
+            Divergence(
+                trial_number=trial.number,
+                what="configuration",
+                recorded=original.params,
+                replayed=params,
+            )
+        )
+    if "failure_reason" in original.user_attrs:  # the race's reasons read it
+        trial.set_user_attr("failure_reason", original.user_attrs["failure_reason"])
+    return _replay_outcome(trial, original)
+
+
+def _decisions_differ(store: Store, session_id: str, replayed: list[Any]) -> Divergence | None:
+    """The first rung or winner the replayed race decided otherwise than the record."""
+    kinds = [events.RUNG_FINISHED, events.FAMILY_CHOSEN]
+    theirs = [
+        events.payload_of(e).model_dump(mode="json") for e in store.events(session_id, kinds=kinds)
+    ]
+    mine = [d.model_dump(mode="json") for d in replayed]
+    for index in range(max(len(theirs), len(mine))):
+        a = theirs[index] if index < len(theirs) else None
+        b = mine[index] if index < len(mine) else None
+        if a != b:
+            return Divergence(what="race decision", recorded=a, replayed=b)
+    return None
+
+
+def _recorded_llm_pick(store: Store, session_id: str) -> str | None:
+    for event in store.events(session_id, kinds=[events.FAMILIES_CONSIDERED]):
+        considered = events.payload_of(event)
+        if isinstance(considered, events.FamiliesConsidered):
+            return considered.llm_pick
+    return None
 
 
 def reexecute_session(
@@ -249,23 +379,41 @@ def _replay_outcome(trial: optuna.Trial, original: FrozenTrial) -> float:
 
 
 def _replay_tool_choice(session: TuningSession, client: ReplayClient) -> Divergence | None:
-    """With ``model="auto"`` the family was chosen by the LLM first: check that choice too."""
+    """With ``model="auto"`` the LLM was asked for a family first: check that choice too
+    (the families raced, or the one family tuned)."""
     calls = session.store.llm_calls(session.id)
     if not calls or calls[0].purpose != "choose_tool":
         return None
-    from assistant.create import choose_tool
+    from assistant.create import choose_families
 
+    recorded = _recorded_choice(session)
+    requested = getattr(recorded, "requested", None)
     train, _test = session.load_data()
+    spec = session.spec
     try:
-        tool = choose_tool(
-            client, train, session.spec.metric, session.spec.direction, session.context.notes
-        ).tool
+        _choice, candidates, _skipped = choose_families(
+            client, train, spec.metric, spec.direction, session.context.notes, requested
+        )
     except ReplayDivergenceError as exc:
         return Divergence(
             what=f"LLM call #{exc.index}: {exc.field}",
             recorded=exc.recorded,
             replayed=exc.requested,
         )
-    if tool != session.spec.tool:
-        return Divergence(what="model family", recorded=session.spec.tool, replayed=tool)
+    names = [c.family for c in candidates]
+    if spec.families:
+        mine = names[: len(spec.families)]
+        if mine != spec.families:
+            return Divergence(what="model families", recorded=spec.families, replayed=mine)
+    elif not names or names[0] != spec.tool:
+        return Divergence(
+            what="model family", recorded=spec.tool, replayed=names[0] if names else None
+        )
+    return None
+
+
+def _recorded_choice(session: TuningSession) -> Any:
+    kinds = [events.TOOL_CHOSEN, events.FAMILIES_CONSIDERED]
+    for event in session.store.events(session.id, kinds=kinds):
+        return events.payload_of(event)
     return None

@@ -20,6 +20,8 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from assistant import events
+from assistant.cash import FAMILY_ATTR, FamilyRace
+from assistant.engine.families import family_config, family_space, strip_config
 from assistant.engine.planner import EngineOptions
 from assistant.errors import AssistantError, LLMError, TrialsFailedError
 from assistant.llm.health import CircuitBreaker
@@ -44,10 +46,14 @@ def build_sampler(
     on_suggestion: Callable[[FrozenTrial, Suggestion], Suggestion | None] | None = None,
     worker_id: str | None = None,
     budget: int | None = None,
+    family: str | None = None,
+    rung: int = 0,
 ) -> LLAMBOSampler:
     """The sampler of a session with ``spec``: its tool's space and defaults, its seed, mode
     and options, talking to ``client`` (a recording, replay or plain LLM client, or
-    ``None``). Runs and replay both build theirs here.
+    ``None``). Runs and replay both build theirs here. In a ``model="auto"`` session,
+    ``family`` is the family racing in ``rung``: its space namespaced (``family__name``),
+    its own seed, and the context naming it.
 
     A joining worker (``worker_id``) gets its own seed and leaves the library defaults to
     the session's owner, so workers starting together do not suggest the same
@@ -59,15 +65,20 @@ def build_sampler(
     if client is not None and spec.llm_budget is not None:
         client = within_budget(spec, client)
 
-    tool = get_tool(spec.tool)
+    tool = get_tool(family or spec.tool)
     seed = spec.seed
     if worker_id is not None:
         seed = int.from_bytes(hashlib.sha256(f"{seed}:{worker_id}".encode()).digest()[:4])
+    space, default = tool.search_space(spec.task), tool.default_config(spec.task)
+    if family is not None:
+        seed = int.from_bytes(hashlib.sha256(f"{seed}:{family}:{rung}".encode()).digest()[:4])
+        space, default = family_space(space, family), family_config(default, family)
+        context = context.model_copy(update={"model": tool.family})
     return LLAMBOSampler(
         client,
         context,
-        search_space=tool.search_space(spec.task),
-        default_config=None if worker_id else tool.default_config(spec.task),
+        search_space=space,
+        default_config=None if worker_id else default,
         seed=seed,
         mode=spec.mode,
         options=EngineOptions.recorded(spec.options),
@@ -166,28 +177,66 @@ class Run:
         self._last_action_id = 0
         self._reviewer: SuggestionReview | None = None
         self._space: Any = None
+        self._family: str | None = None  # the family racing now (model="auto")
 
     # -- the run ---------------------------------------------------------------------------
     def execute(self) -> SessionResult:
         """Run trials until the target, a stop or a failure; then finish the session."""
-        from assistant.tools.runner import TrialRunner
-
         session, store = self.session, self.session.store
         study = session.study
+        if self.worker and self.spec.families:
+            raise AssistantError(
+                'a model="auto" session races its families in one process: run it (or '
+                "resume it) as its owner, without worker=True"
+            )
         remaining = self._begin(study)
-        tool, train = self._tool_and_data()
+        train, _test = session.load_data()
         client = llm_client_for(session, self.llm_client) if self.spec.mode != "off" else None
         if client is not None:
             client = within_budget(self.spec, client, store, session.id, self._budget_spent)
         self.next_trial = len(study.get_trials(deepcopy=False))
         unwatch = self._watch_health(client)
+        try:
+            if self.spec.families:
+                self._race(study, client, train)
+            else:
+                self._optimize(study, client, train, remaining)
+        except BaseException as exc:
+            unwatch()
+            if not self.worker:
+                store.update_session(session.id, status="failed")
+            events.emit(store, session.id, events.SessionFailed(error=repr(exc)[:2000]))
+            raise
+        unwatch()
+        return self._finish(study)
+
+    def _optimize(
+        self,
+        study: optuna.Study,
+        client: Any,
+        train: Any,
+        n: int,
+        family: str | None = None,
+        rung: int = 0,
+    ) -> None:
+        """Run ``n`` trials of the session's tool (or of ``family``, racing in ``rung``)."""
+        from assistant.tools import get_tool
+        from assistant.tools.runner import TrialRunner
+
+        tool = get_tool(family or self.spec.tool)
+        self._family = family
+        space = tool.search_space(self.spec.task)
+        self._space = family_space(space, family) if family else space
+        budget = self.target if family is None else len(study.get_trials(deepcopy=False)) + n
         sampler = build_sampler(
             self.spec,
-            session.context,
+            self.session.context,
             client,
             on_suggestion=self._on_suggestion,
             worker_id=self.worker_id if self.worker else None,
-            budget=self.target,
+            budget=budget,
+            family=family,
+            rung=rung,
         )
         study.sampler = sampler
         try:
@@ -200,25 +249,50 @@ class Run:
                 isolation=self.spec.isolation,
                 max_workers=self.n_jobs,
             ) as runner:
-                if remaining > 0:
+                if n > 0:
                     study.optimize(
                         lambda trial: self._objective(runner, trial),
-                        n_trials=remaining,
+                        n_trials=n,
                         timeout=self.timeout,
                         n_jobs=self.n_jobs,
                         catch=(_TrialFailed,),
                         callbacks=[self._stop_check, *self.callbacks],
                     )
-        except BaseException as exc:
+        finally:
             sampler.close()
-            unwatch()
-            if not self.worker:
-                store.update_session(session.id, status="failed")
-            events.emit(store, session.id, events.SessionFailed(error=repr(exc)[:2000]))
-            raise
-        sampler.close()
-        unwatch()
-        return self._finish(study)
+
+    def _race(self, study: optuna.Study, client: Any, train: Any) -> None:
+        """``model="auto"``: successive halving over the session's families. The first rung
+        prunes nothing, so each family is judged on whole trials, not against the others'
+        folds; later rungs use the session's pruner."""
+        store, sid = self.session.store, self.session.id
+        pruner = study.pruner
+        recorded = {(e.kind, e.payload.get("rung")) for e in store.events(sid, kinds=_DECISIONS)}
+
+        def run_family(family: str, n: int, rung: int) -> None:
+            study.pruner = optuna.pruners.NopPruner() if rung == 0 else pruner
+            self._optimize(study, client, train, n, family, rung)
+
+        def decide(decision: events.RungFinished | events.FamilyChosen) -> None:
+            kind = (
+                events.RUNG_FINISHED
+                if isinstance(decision, events.RungFinished)
+                else events.FAMILY_CHOSEN
+            )
+            key = (kind, getattr(decision, "rung", None))
+            if key not in recorded:  # a resumed race does not record a decision twice
+                events.emit(store, sid, decision)
+
+        FamilyRace(
+            self.spec,
+            self.target,
+            lambda: study,
+            run_family,
+            decide,
+            stopped=self._stop_requested,
+            llm_pick=_llm_pick(store, sid),
+        ).run()
+        study.pruner = pruner
 
     def _begin(self, study: optuna.Study) -> int:
         """Record the start (after marking dead processes' trials); the trials still to run."""
@@ -266,19 +340,14 @@ class Run:
             return "embedded (llama.cpp)"
         return config.model or f"the first model at {config.base_url}"
 
-    def _tool_and_data(self) -> tuple[Any, Any]:
-        from assistant.tools import get_tool
-
-        tool = get_tool(self.spec.tool)
-        train, _test = self.session.load_data()
-        self._space = tool.search_space(self.spec.task)
-        return tool, train
-
     def _objective(self, runner: TrialRunner, trial: optuna.Trial) -> float:
         from assistant.tools.runner import suggest_config
 
         store, sid = self.session.store, self.session.id
         config = suggest_config(trial, self._space)
+        family = self._family
+        if family is not None:
+            trial.set_user_attr(FAMILY_ATTR, family)
         if trial.number in self.rejected:
             trial.set_user_attr("failure_reason", "rejected by the user")
             rejected = events.TrialFinished(
@@ -286,10 +355,11 @@ class Run:
             )
             events.emit(store, sid, rejected, trial_number=trial.number)
             raise _TrialFailed("rejected by the user")
-        started = events.TrialStarted(config=config, worker_id=self.worker_id)
+        started = events.TrialStarted(config=config, worker_id=self.worker_id, family=family)
         events.emit(store, sid, started, trial_number=trial.number)
-        outcome = runner.run(config, seed=self.spec.seed, trial=trial)
-        finished = events.TrialFinished.model_validate(outcome.model_dump())
+        own = strip_config(config, family) if family is not None else config
+        outcome = runner.run(own, seed=self.spec.seed, trial=trial)
+        finished = events.TrialFinished.model_validate({**outcome.model_dump(), "config": config})
         events.emit(store, sid, finished, trial_number=trial.number)
         if outcome.status == "pruned":
             raise optuna.TrialPruned(f"pruned at step {len(outcome.intermediate_values)}")
@@ -415,6 +485,18 @@ class Run:
         return TrialsFailedError(
             message, session_id=session.id, n_failed=result.n_failed, reasons=reasons[:3]
         )
+
+
+_DECISIONS = [events.RUNG_FINISHED, events.FAMILY_CHOSEN]
+
+
+def _llm_pick(store: Any, session_id: str) -> str | None:
+    """The family the LLM put first in a ``model="auto"`` session, if it did."""
+    for event in store.events(session_id, kinds=[events.FAMILIES_CONSIDERED]):
+        considered = events.payload_of(event)
+        if isinstance(considered, events.FamiliesConsidered):
+            return considered.llm_pick
+    return None
 
 
 def _no_result_message(result: SessionResult, timeout: float | None) -> str:

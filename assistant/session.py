@@ -32,6 +32,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from assistant import events
+from assistant.cash import config_of, family_of
 from assistant.create import DATA_DIR_ENV, create_session, default_data_dir
 from assistant.llm_health import summarize_llm_health
 from assistant.records import (
@@ -170,27 +171,32 @@ class TuningSession:
         on_suggestion: Any = None,
         worker_id: str | None = None,
         budget: int | None = None,
+        family: str | None = None,
+        rung: int = 0,
     ) -> LLAMBOSampler:
         """The session's sampler (see :func:`assistant.run.build_sampler`)."""
-        return build_sampler(self.spec, self.context, client, on_suggestion, worker_id, budget)
+        return build_sampler(
+            self.spec, self.context, client, on_suggestion, worker_id, budget, family, rung
+        )
 
     def evaluate_best(self, study: optuna.Study | None = None) -> FinalEvaluation:
-        """Refit the best configuration on the training split and score it once on the
-        held-out split (seeded apart from tuning), recording the result."""
+        """Refit the best configuration (of the winning family, in a ``model="auto"``
+        session) on the training split and score it once on the held-out split (seeded
+        apart from tuning), recording the result."""
         from assistant.tools import get_tool
         from assistant.tools.evaluation import holdout_evaluate
 
         study = study or self.study
         best = study.best_trial
+        family, config = family_of(best), config_of(best)
         train, test = self.load_data()
-        tool = get_tool(self.spec.tool)
+        tool = get_tool(family or self.spec.tool)
         test_seed = self.spec.seed + 1_000_003
-        holdout = holdout_evaluate(
-            tool, train, test, dict(best.params), self.spec.metric, seed=test_seed
-        )
+        holdout = holdout_evaluate(tool, train, test, config, self.spec.metric, seed=test_seed)
         self.best_model = holdout.model
         final = FinalEvaluation(
-            config=dict(best.params),
+            config=config,
+            family=family,
             metric=self.spec.metric,
             cv_score=float(best.value),  # type: ignore[arg-type]  # the best trial has a value
             test_score=holdout.score,
@@ -219,8 +225,9 @@ class TuningSession:
             n_complete=len(complete),
             n_failed=len(study.get_trials(deepcopy=False, states=(TrialState.FAIL,))),
             n_pruned=len(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))),
-            best_config=dict(best.params) if best else None,
+            best_config=config_of(best) if best else None,
             best_cv_score=float(best.value) if best and best.value is not None else None,
+            best_family=family_of(best) if best else None,
             n_llm_calls=len(self.store.llm_calls(self.id)),
             n_fallbacks=len(self.store.events(self.id, kinds=[events.FALLBACK])),
             llm_health=summarize_llm_health(self.store, self.id, self.spec.mode),

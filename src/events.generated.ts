@@ -3,9 +3,25 @@
 export type Reason = string;
 export type Source =
   ('default' | 'warmstart' | 'llm' | 'statistical' | 'quasi_random' | 'user') | null;
+export type Family = string;
+export type Reason1 = string;
+export type Source1 = 'llm' | 'default' | 'user';
+export type Candidates = FamilyCandidate[];
+export type Fallback1 = string | null;
+export type LlmPick = string | null;
+export type Rationale = string;
+export type Requested = string[] | null;
+export type Family1 = string;
+export type Reason2 = string;
+export type Skipped = FamilyDropped[];
+export type BestScore = number;
+export type BestTrial = number;
+export type Family2 = string;
+export type Reason3 = string;
 export type CiHigh = number | null;
 export type CiLow = number | null;
 export type CvScore = number;
+export type Family3 = string | null;
 export type Metric = string;
 export type NTest = number;
 export type TestScore = number;
@@ -15,57 +31,81 @@ export type MaxSeconds = number | null;
 export type MaxTokens = number | null;
 export type InputUsdPerMtok = number;
 export type OutputUsdPerMtok = number;
-export type Reason1 = string;
+export type Reason4 = string;
 export type Calls = number;
 export type CostUsd = number | null;
 export type Seconds = number;
 export type Tokens = number;
 export type Permanent = boolean;
 export type Previous = 'ok' | 'degraded' | 'unavailable';
-export type Reason2 = string;
+export type Reason5 = string;
 export type Restarted = boolean;
 export type RetryInS = number | null;
 export type State = 'ok' | 'degraded' | 'unavailable';
+export type Dropped = FamilyDropped[];
+export type Quota = number;
+export type Rung = number;
+export type BestScore1 = number | null;
+export type BestTrial1 = number | null;
+export type Error = string | null;
+export type Family4 = string;
+export type NComplete = number;
+export type NFailed = number;
+export type NPruned = number;
+export type NTrials = number;
+export type Scores = FamilyScore[];
+export type Survivors = string[];
 export type DataDir = string;
 export type Direction = 'minimize' | 'maximize';
+export type Families = string[] | null;
 export type Isolation = 'process' | 'inline';
 export type Metric1 = string;
 export type Mode = 'off' | 'warmstart' | 'full';
 export type NFolds = number;
-export type NTrials = number;
+export type NTrials1 = number;
 export type Seed = number;
 export type Task = 'classification' | 'regression';
 export type TestSize = number;
 export type Tool = string;
 export type TrialTimeoutS = number | null;
-export type Error = string;
+export type Error1 = string;
 export type BestConfig = {
   [k: string]: unknown;
 } | null;
 export type BestCvScore = number | null;
-export type Error1 = string | null;
+export type BestFamily = string | null;
+export type Error2 = string | null;
 export type CiHigh1 = number | null;
 export type CiLow1 = number | null;
 export type CvScore1 = number;
+export type Family5 = string | null;
 export type Metric2 = string;
 export type NTest1 = number;
 export type TestScore1 = number;
 export type TestSeed1 = number;
-export type Reason3 = string;
+export type Reason6 = string;
 export type SinceTrial = number | null;
 export type SpentOut = boolean;
 export type Calls1 = number;
 export type CallsAnswered = number;
 export type LlmTrials = number;
-export type Reason4 = string;
+export type ModelSteps = number;
+export type Reason7 = string;
 export type Restarts = number;
 export type SinceTrial1 = number | null;
 export type State1 = 'ok' | 'degraded' | 'unavailable' | 'off' | 'unused';
-export type NComplete = number;
-export type NFailed = number;
+export type Estimate = number;
+export type High = number;
+export type Low = number;
+/**
+ * the trials the estimate rests on
+ */
+export type N = number;
+export type NComplete1 = number;
+export type NFailed1 = number;
 export type NFallbacks = number;
 export type NLlmCalls = number;
-export type NPruned = number;
+export type NPruned1 = number;
 export type SessionId = string;
 export type Status = string;
 export type Finished = number;
@@ -78,7 +118,7 @@ export type Target = number | null;
 export type Worker = boolean;
 export type WorkerId = string;
 export type Acquisition = number | null;
-export type Fallback1 = string | null;
+export type Fallback2 = string | null;
 export type Initial = boolean;
 export type LlmAsked = ('propose' | 'surrogate')[];
 export type LlmPred = number | null;
@@ -87,36 +127,32 @@ export type Call = boolean;
  * steps that made this call before this one
  */
 export type Calls2 = number;
-export type Reason5 = string;
-export type Estimate = number;
-export type High = number;
-export type Low = number;
-/**
- * the trials the estimate rests on
- */
-export type N = number;
+export type Reason8 = string;
 export type LlmStd = number | null;
 export type LlmWeight = number | null;
 export type PlannedAt = number | null;
 export type Predicted = number | null;
-export type Rationale = string;
+export type Rationale1 = string;
 export type Rejected = string[];
-export type Source1 = 'default' | 'warmstart' | 'llm' | 'statistical' | 'quasi_random' | 'user';
+export type Source2 = 'default' | 'warmstart' | 'llm' | 'statistical' | 'quasi_random' | 'user';
 export type StatPred = number | null;
 export type StatStd = number | null;
 export type Target1 = number | null;
-export type Fallback2 = string | null;
-export type Rationale1 = string;
+export type Fallback3 = string | null;
+export type Race = string | null;
+export type Rationale2 = string;
+export type Requested1 = string[] | null;
 export type Tool1 = string;
-export type Reason6 = string;
+export type Reason9 = string;
 export type Device = string | null;
 export type DurationS = number;
-export type Error2 = string | null;
+export type Error3 = string | null;
 export type IntermediateValues = [unknown, unknown][];
 export type Seed1 = number;
 export type Status1 = ('complete' | 'failed' | 'pruned' | 'timeout') | 'rejected';
 export type Traceback = string | null;
-export type Value = number | null;
+export type Value1 = number | null;
+export type Family6 = string | null;
 export type WorkerId1 = string | null;
 export type Action = 'stop' | 'accept' | 'reject' | 'edit';
 export type Config5 = {
@@ -124,8 +160,8 @@ export type Config5 = {
 } | null;
 export type Trial = number | null;
 export type Direction1 = 'minimize' | 'maximize';
-export type Error3 = string | null;
-export type Reason7 = string;
+export type Error4 = string | null;
+export type Reason10 = string;
 export type Restarts1 = number;
 export type SinceTrial2 = number | null;
 export type State2 = 'ok' | 'degraded' | 'unavailable';
@@ -133,18 +169,18 @@ export type LastEventId = number;
 export type Metric3 = string;
 export type NFallbacks1 = number;
 export type NInvalid = number;
-export type NTrials1 = number | null;
+export type NTrials2 = number | null;
 export type Review1 = boolean;
 export type State3 = '' | 'created' | 'running' | 'finished' | 'stopped' | 'failed';
 export type Tool2 = string | null;
 export type Action1 = 'accept' | 'reject' | 'edit';
 export type DurationS1 = number | null;
-export type Error4 = string | null;
+export type Error5 = string | null;
 export type Number = number;
-export type Source2 = string | null;
+export type Source3 = string | null;
 export type Status2 =
   'suggested' | 'running' | 'complete' | 'pruned' | 'failed' | 'timeout' | 'rejected' | 'abandoned';
-export type Value1 = number | null;
+export type Value2 = number | null;
 
 /**
  * Payloads of the assistant's events by kind (assistant/events.py), and the view their fold makes (assistant/fold.py).
@@ -155,11 +191,14 @@ export interface AssistantSchema {
 }
 export interface EventPayloads {
   fallback: Fallback;
+  families_considered: FamiliesConsidered;
+  family_chosen: FamilyChosen;
   final_evaluation: FinalEvaluated;
   llm_budget_spent: LLMBudgetSpent;
   llm_degraded: LLMHealthChanged;
   llm_recovered: LLMHealthChanged;
   llm_unavailable: LLMHealthChanged;
+  rung_finished: RungFinished;
   session_created: SessionCreated;
   session_failed: SessionFailed;
   session_finished: SessionEnded;
@@ -181,6 +220,48 @@ export interface Fallback {
   [k: string]: unknown;
 }
 /**
+ * ``model="auto"``: the families that race, in order, each with why it takes part; the
+ * ones left out and why; the LLM's pick and rationale (or why it was not asked or not
+ * used). The measured scores, not this order, decide the winner.
+ */
+export interface FamiliesConsidered {
+  candidates?: Candidates;
+  fallback?: Fallback1;
+  llm_pick?: LlmPick;
+  rationale?: Rationale;
+  requested?: Requested;
+  skipped?: Skipped;
+  [k: string]: unknown;
+}
+/**
+ * A family that takes part, and why: the LLM's pick, the default order, or the user's
+ * list.
+ */
+export interface FamilyCandidate {
+  family: Family;
+  reason: Reason1;
+  source: Source1;
+  [k: string]: unknown;
+}
+/**
+ * A family left out (not installed, unsupported) or dropped after a rung, and why.
+ */
+export interface FamilyDropped {
+  family: Family1;
+  reason: Reason2;
+  [k: string]: unknown;
+}
+/**
+ * The race ended: the family of the best trial over all families, and why.
+ */
+export interface FamilyChosen {
+  best_score: BestScore;
+  best_trial: BestTrial;
+  family: Family2;
+  reason?: Reason3;
+  [k: string]: unknown;
+}
+/**
  * The held-out score of the best configuration.
  */
 export interface FinalEvaluated {
@@ -188,6 +269,7 @@ export interface FinalEvaluated {
   ci_low: CiLow;
   config: Config;
   cv_score: CvScore;
+  family?: Family3;
   metric: Metric;
   n_test: NTest;
   test_score: TestScore;
@@ -204,7 +286,7 @@ export interface Config {
  */
 export interface LLMBudgetSpent {
   budget: LLMBudget;
-  reason: Reason1;
+  reason: Reason4;
   spent: LLMSpend;
   [k: string]: unknown;
 }
@@ -250,10 +332,36 @@ export interface LLMSpend {
 export interface LLMHealthChanged {
   permanent?: Permanent;
   previous: Previous;
-  reason: Reason2;
+  reason: Reason5;
   restarted?: Restarted;
   retry_in_s?: RetryInS;
   state: State;
+  [k: string]: unknown;
+}
+/**
+ * A rung of the race ended: each family's trials so far and best score, the
+ * survivors (best first) and the dropped families with their reasons.
+ */
+export interface RungFinished {
+  dropped?: Dropped;
+  quota: Quota;
+  rung: Rung;
+  scores?: Scores;
+  survivors?: Survivors;
+  [k: string]: unknown;
+}
+/**
+ * A family's trials up to the end of a rung: how many, and its best score.
+ */
+export interface FamilyScore {
+  best_score?: BestScore1;
+  best_trial?: BestTrial1;
+  error?: Error;
+  family: Family4;
+  n_complete?: NComplete;
+  n_failed?: NFailed;
+  n_pruned?: NPruned;
+  n_trials?: NTrials;
   [k: string]: unknown;
 }
 /**
@@ -270,13 +378,14 @@ export interface SessionSpec {
   context?: Context;
   data_dir: DataDir;
   direction: Direction;
+  families?: Families;
   isolation?: Isolation;
   llm?: Llm;
   llm_budget?: LLMBudget | null;
   metric: Metric1;
   mode?: Mode;
   n_folds?: NFolds;
-  n_trials: NTrials;
+  n_trials: NTrials1;
   options?: Options;
   seed?: Seed;
   task: Task;
@@ -298,7 +407,7 @@ export interface Options {
  * A run failed: no trial completed, or the run itself raised.
  */
 export interface SessionFailed {
-  error: Error;
+  error: Error1;
   [k: string]: unknown;
 }
 /**
@@ -307,15 +416,16 @@ export interface SessionFailed {
 export interface SessionEnded {
   best_config?: BestConfig;
   best_cv_score?: BestCvScore;
-  error?: Error1;
+  best_family?: BestFamily;
+  error?: Error2;
   final?: FinalEvaluation | null;
   llm_budget?: LLMBudgetStatus | null;
   llm_health?: LLMHealthSummary | null;
-  n_complete: NComplete;
-  n_failed: NFailed;
+  n_complete: NComplete1;
+  n_failed: NFailed1;
   n_fallbacks?: NFallbacks;
   n_llm_calls?: NLlmCalls;
-  n_pruned: NPruned;
+  n_pruned: NPruned1;
   session_id: SessionId;
   status: Status;
   [k: string]: unknown;
@@ -329,6 +439,7 @@ export interface FinalEvaluation {
   ci_low: CiLow1;
   config: Config1;
   cv_score: CvScore1;
+  family?: Family5;
   metric: Metric2;
   n_test: NTest1;
   test_score: TestScore1;
@@ -344,7 +455,7 @@ export interface Config1 {
  */
 export interface LLMBudgetStatus {
   budget: LLMBudget;
-  reason: Reason3;
+  reason: Reason6;
   since_trial: SinceTrial;
   spent: LLMSpend;
   spent_out: SpentOut;
@@ -363,10 +474,13 @@ export interface LLMHealthSummary {
   calls_answered?: CallsAnswered;
   calls_failed?: CallsFailed;
   llm_trials?: LlmTrials;
-  reason?: Reason4;
+  model_steps?: ModelSteps;
+  reason?: Reason7;
   restarts?: Restarts;
   since_trial?: SinceTrial1;
   state: State1;
+  steps_calling?: StepsCalling;
+  value?: Value;
   [k: string]: unknown;
 }
 /**
@@ -379,6 +493,30 @@ export interface ByPurpose {
 }
 export interface CallsFailed {
   [k: string]: number;
+}
+/**
+ * call kind → steps that made it
+ */
+export interface StepsCalling {
+  [k: string]: number;
+}
+/**
+ * call kind → its last estimated contribution
+ */
+export interface Value {
+  [k: string]: CallValue;
+}
+/**
+ * A running estimate of what one kind of LLM call contributes, with its 95% interval:
+ * for proposals, their trials' mean percentile minus the statistical picks'; for the
+ * surrogate, the rank correlation of its predictions with the results.
+ */
+export interface CallValue {
+  estimate: Estimate;
+  high: High;
+  low: Low;
+  n: N;
+  [k: string]: unknown;
 }
 /**
  * A run began: the first start, a resume, or a joining worker.
@@ -401,7 +539,7 @@ export interface SessionStarted {
 export interface SuggestionMade {
   acquisition?: Acquisition;
   config: Config2;
-  fallback?: Fallback1;
+  fallback?: Fallback2;
   initial?: Initial;
   llm_asked?: LlmAsked;
   llm_pred?: LlmPred;
@@ -410,9 +548,9 @@ export interface SuggestionMade {
   llm_weight?: LlmWeight;
   planned_at?: PlannedAt;
   predicted?: Predicted;
-  rationale?: Rationale;
+  rationale?: Rationale1;
   rejected?: Rejected;
-  source: Source1;
+  source: Source2;
   stat_pred?: StatPred;
   stat_std?: StatStd;
   target?: Target1;
@@ -430,28 +568,19 @@ export interface LlmSchedule {
 export interface CallDecision {
   call: Call;
   calls?: Calls2;
-  reason: Reason5;
+  reason: Reason8;
   value?: CallValue | null;
   [k: string]: unknown;
 }
 /**
- * A running estimate of what one kind of LLM call contributes, with its 95% interval:
- * for proposals, their trials' mean percentile minus the statistical picks'; for the
- * surrogate, the rank correlation of its predictions with the results.
- */
-export interface CallValue {
-  estimate: Estimate;
-  high: High;
-  low: Low;
-  n: N;
-  [k: string]: unknown;
-}
-/**
- * ``model="auto"``: the family chosen, the LLM's rationale, and why it fell back.
+ * ``model="auto"``: the family chosen, the LLM's rationale, and why it fell back;
+ * ``race`` says why no race across families was run, when there were several to race.
  */
 export interface ToolChosen {
-  fallback?: Fallback2;
-  rationale?: Rationale1;
+  fallback?: Fallback3;
+  race?: Race;
+  rationale?: Rationale2;
+  requested?: Requested1;
   tool: Tool1;
   [k: string]: unknown;
 }
@@ -460,7 +589,7 @@ export interface ToolChosen {
  */
 export interface TrialAbandoned {
   params?: Params;
-  reason?: Reason6;
+  reason?: Reason9;
   [k: string]: unknown;
 }
 export interface Params {
@@ -473,12 +602,12 @@ export interface TrialFinished {
   config?: Config3;
   device?: Device;
   duration_s?: DurationS;
-  error?: Error2;
+  error?: Error3;
   intermediate_values?: IntermediateValues;
   seed?: Seed1;
   status: Status1;
   traceback?: Traceback;
-  value?: Value;
+  value?: Value1;
   [k: string]: unknown;
 }
 export interface Config3 {
@@ -489,6 +618,7 @@ export interface Config3 {
  */
 export interface TrialStarted {
   config?: Config4;
+  family?: Family6;
   worker_id?: WorkerId1;
   [k: string]: unknown;
 }
@@ -510,14 +640,14 @@ export interface UserAction {
  */
 export interface SessionView {
   direction: Direction1;
-  error: Error3;
+  error: Error4;
   final: FinalEvaluation | null;
   health: LLMHealthState;
   last_event_id: LastEventId;
   metric: Metric3;
   n_fallbacks: NFallbacks1;
   n_invalid: NInvalid;
-  n_trials: NTrials1;
+  n_trials: NTrials2;
   review: Review1;
   started: SessionStarted | null;
   state: State3;
@@ -530,7 +660,7 @@ export interface SessionView {
  * where the current state (trouble of either kind, or health) began.
  */
 export interface LLMHealthState {
-  reason: Reason7;
+  reason: Reason10;
   restarts: Restarts1;
   since_trial: SinceTrial2;
   state: State2;
@@ -547,13 +677,13 @@ export interface TrialRow {
   config: Config6;
   decision: Decision | null;
   duration_s: DurationS1;
-  error: Error4;
+  error: Error5;
   number: Number;
   outcome: TrialFinished | null;
-  source: Source2;
+  source: Source3;
   status: Status2;
   suggestion: SuggestionMade | null;
-  value: Value1;
+  value: Value2;
   [k: string]: unknown;
 }
 export interface Config6 {
@@ -700,6 +830,220 @@ export const EVENTS_SCHEMA = {
       "title": "Fallback",
       "type": "object"
     },
+    "FamiliesConsidered": {
+      "additionalProperties": true,
+      "description": "``model=\"auto\"``: the families that race, in order, each with why it takes part; the\nones left out and why; the LLM's pick and rationale (or why it was not asked or not\nused). The measured scores, not this order, decide the winner.",
+      "properties": {
+        "candidates": {
+          "items": {
+            "$ref": "#/$defs/FamilyCandidate"
+          },
+          "title": "Candidates",
+          "type": "array"
+        },
+        "fallback": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Fallback"
+        },
+        "llm_pick": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Llm Pick"
+        },
+        "rationale": {
+          "default": "",
+          "title": "Rationale",
+          "type": "string"
+        },
+        "requested": {
+          "anyOf": [
+            {
+              "items": {
+                "type": "string"
+              },
+              "type": "array"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Requested"
+        },
+        "skipped": {
+          "items": {
+            "$ref": "#/$defs/FamilyDropped"
+          },
+          "title": "Skipped",
+          "type": "array"
+        }
+      },
+      "title": "FamiliesConsidered",
+      "type": "object"
+    },
+    "FamilyCandidate": {
+      "description": "A family that takes part, and why: the LLM's pick, the default order, or the user's\nlist.",
+      "properties": {
+        "family": {
+          "title": "Family",
+          "type": "string"
+        },
+        "reason": {
+          "title": "Reason",
+          "type": "string"
+        },
+        "source": {
+          "enum": [
+            "llm",
+            "default",
+            "user"
+          ],
+          "title": "Source",
+          "type": "string"
+        }
+      },
+      "required": [
+        "family",
+        "reason",
+        "source"
+      ],
+      "title": "FamilyCandidate",
+      "type": "object"
+    },
+    "FamilyChosen": {
+      "additionalProperties": true,
+      "description": "The race ended: the family of the best trial over all families, and why.",
+      "properties": {
+        "best_score": {
+          "title": "Best Score",
+          "type": "number"
+        },
+        "best_trial": {
+          "title": "Best Trial",
+          "type": "integer"
+        },
+        "family": {
+          "title": "Family",
+          "type": "string"
+        },
+        "reason": {
+          "default": "",
+          "title": "Reason",
+          "type": "string"
+        }
+      },
+      "required": [
+        "family",
+        "best_score",
+        "best_trial"
+      ],
+      "title": "FamilyChosen",
+      "type": "object"
+    },
+    "FamilyDropped": {
+      "description": "A family left out (not installed, unsupported) or dropped after a rung, and why.",
+      "properties": {
+        "family": {
+          "title": "Family",
+          "type": "string"
+        },
+        "reason": {
+          "title": "Reason",
+          "type": "string"
+        }
+      },
+      "required": [
+        "family",
+        "reason"
+      ],
+      "title": "FamilyDropped",
+      "type": "object"
+    },
+    "FamilyScore": {
+      "description": "A family's trials up to the end of a rung: how many, and its best score.",
+      "properties": {
+        "best_score": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Best Score"
+        },
+        "best_trial": {
+          "anyOf": [
+            {
+              "type": "integer"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Best Trial"
+        },
+        "error": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Error"
+        },
+        "family": {
+          "title": "Family",
+          "type": "string"
+        },
+        "n_complete": {
+          "default": 0,
+          "title": "N Complete",
+          "type": "integer"
+        },
+        "n_failed": {
+          "default": 0,
+          "title": "N Failed",
+          "type": "integer"
+        },
+        "n_pruned": {
+          "default": 0,
+          "title": "N Pruned",
+          "type": "integer"
+        },
+        "n_trials": {
+          "default": 0,
+          "title": "N Trials",
+          "type": "integer"
+        }
+      },
+      "required": [
+        "family"
+      ],
+      "title": "FamilyScore",
+      "type": "object"
+    },
     "FinalEvaluated": {
       "additionalProperties": true,
       "description": "The held-out score of the best configuration.",
@@ -734,6 +1078,18 @@ export const EVENTS_SCHEMA = {
         "cv_score": {
           "title": "Cv Score",
           "type": "number"
+        },
+        "family": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Family"
         },
         "metric": {
           "title": "Metric",
@@ -798,6 +1154,18 @@ export const EVENTS_SCHEMA = {
         "cv_score": {
           "title": "Cv Score",
           "type": "number"
+        },
+        "family": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Family"
         },
         "metric": {
           "title": "Metric",
@@ -1090,6 +1458,11 @@ export const EVENTS_SCHEMA = {
           "title": "Llm Trials",
           "type": "integer"
         },
+        "model_steps": {
+          "default": 0,
+          "title": "Model Steps",
+          "type": "integer"
+        },
         "reason": {
           "default": "",
           "title": "Reason",
@@ -1122,6 +1495,22 @@ export const EVENTS_SCHEMA = {
           ],
           "title": "State",
           "type": "string"
+        },
+        "steps_calling": {
+          "additionalProperties": {
+            "type": "integer"
+          },
+          "description": "call kind \u2192 steps that made it",
+          "title": "Steps Calling",
+          "type": "object"
+        },
+        "value": {
+          "additionalProperties": {
+            "$ref": "#/$defs/CallValue"
+          },
+          "description": "call kind \u2192 its last estimated contribution",
+          "title": "Value",
+          "type": "object"
         }
       },
       "required": [
@@ -1170,6 +1559,47 @@ export const EVENTS_SCHEMA = {
       "title": "LLMSpend",
       "type": "object"
     },
+    "RungFinished": {
+      "additionalProperties": true,
+      "description": "A rung of the race ended: each family's trials so far and best score, the\nsurvivors (best first) and the dropped families with their reasons.",
+      "properties": {
+        "dropped": {
+          "items": {
+            "$ref": "#/$defs/FamilyDropped"
+          },
+          "title": "Dropped",
+          "type": "array"
+        },
+        "quota": {
+          "title": "Quota",
+          "type": "integer"
+        },
+        "rung": {
+          "title": "Rung",
+          "type": "integer"
+        },
+        "scores": {
+          "items": {
+            "$ref": "#/$defs/FamilyScore"
+          },
+          "title": "Scores",
+          "type": "array"
+        },
+        "survivors": {
+          "items": {
+            "type": "string"
+          },
+          "title": "Survivors",
+          "type": "array"
+        }
+      },
+      "required": [
+        "rung",
+        "quota"
+      ],
+      "title": "RungFinished",
+      "type": "object"
+    },
     "SessionCreated": {
       "additionalProperties": true,
       "description": "A session and its study exist; ``spec`` is what it will run.",
@@ -1212,6 +1642,18 @@ export const EVENTS_SCHEMA = {
           ],
           "default": null,
           "title": "Best Cv Score"
+        },
+        "best_family": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Best Family"
         },
         "error": {
           "anyOf": [
@@ -1333,6 +1775,21 @@ export const EVENTS_SCHEMA = {
           ],
           "title": "Direction",
           "type": "string"
+        },
+        "families": {
+          "anyOf": [
+            {
+              "items": {
+                "type": "string"
+              },
+              "type": "array"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Families"
         },
         "isolation": {
           "default": "process",
@@ -1850,7 +2307,7 @@ export const EVENTS_SCHEMA = {
     },
     "ToolChosen": {
       "additionalProperties": true,
-      "description": "``model=\"auto\"``: the family chosen, the LLM's rationale, and why it fell back.",
+      "description": "``model=\"auto\"``: the family chosen, the LLM's rationale, and why it fell back;\n``race`` says why no race across families was run, when there were several to race.",
       "properties": {
         "fallback": {
           "anyOf": [
@@ -1864,10 +2321,37 @@ export const EVENTS_SCHEMA = {
           "default": null,
           "title": "Fallback"
         },
+        "race": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Race"
+        },
         "rationale": {
           "default": "",
           "title": "Rationale",
           "type": "string"
+        },
+        "requested": {
+          "anyOf": [
+            {
+              "items": {
+                "type": "string"
+              },
+              "type": "array"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Requested"
         },
         "tool": {
           "title": "Tool",
@@ -2140,6 +2624,18 @@ export const EVENTS_SCHEMA = {
           "title": "Config",
           "type": "object"
         },
+        "family": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Family"
+        },
         "worker_id": {
           "anyOf": [
             {
@@ -2213,6 +2709,12 @@ export const EVENTS_SCHEMA = {
         "fallback": {
           "$ref": "#/$defs/Fallback"
         },
+        "families_considered": {
+          "$ref": "#/$defs/FamiliesConsidered"
+        },
+        "family_chosen": {
+          "$ref": "#/$defs/FamilyChosen"
+        },
         "final_evaluation": {
           "$ref": "#/$defs/FinalEvaluated"
         },
@@ -2227,6 +2729,9 @@ export const EVENTS_SCHEMA = {
         },
         "llm_unavailable": {
           "$ref": "#/$defs/LLMHealthChanged"
+        },
+        "rung_finished": {
+          "$ref": "#/$defs/RungFinished"
         },
         "session_created": {
           "$ref": "#/$defs/SessionCreated"
@@ -2264,11 +2769,14 @@ export const EVENTS_SCHEMA = {
       },
       "required": [
         "fallback",
+        "families_considered",
+        "family_chosen",
         "final_evaluation",
         "llm_budget_spent",
         "llm_degraded",
         "llm_recovered",
         "llm_unavailable",
+        "rung_finished",
         "session_created",
         "session_failed",
         "session_finished",

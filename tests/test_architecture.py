@@ -45,6 +45,7 @@ LAYER_OF = {
     "assistant.fold": "session",
     "assistant.llm_health": "session",
     "assistant.create": "session",
+    "assistant.cash": "session",
     "assistant.run": "session",
     "assistant.review": "session",
     "assistant.session": "session",
