@@ -23,6 +23,7 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
+from assistant.cash import config_of, family_of
 from assistant.errors import AssistantError
 from assistant.llm_health import LLMHealthSummary
 from assistant.records import LLMBudget, LLMBudgetStatus
@@ -60,7 +61,9 @@ class TuningResult:
         self.best_model = model
         complete = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         best = self.study.best_trial if complete else None  # none: the session was stopped
-        self.best_config: dict[str, Any] = dict(best.params) if best else {}
+        self.family: str | None = family_of(best) if best else None
+        """``model="auto"``: the family that won the race (``None`` for one family)."""
+        self.best_config: dict[str, Any] = config_of(best) if best else {}
         self.cv_score: float = (
             float(best.value) if best is not None and best.value is not None else float("nan")
         )
@@ -84,7 +87,10 @@ class TuningResult:
         if self._deployed is None:
             from assistant.deploy import deployed_from
 
-            self._deployed = deployed_from(self.session, self.best_model)
+            if self.family is None:
+                self._deployed = deployed_from(self.session, self.best_model)
+            else:
+                self._deployed = _deployed_family(self, self.family)
         return self._deployed
 
     def predict(self, data: Any) -> np.ndarray:
@@ -114,10 +120,32 @@ class TuningResult:
 
     def __repr__(self) -> str:
         test = f", test={self.test_score:.4g}" if self.test_score is not None else ""
+        family = f", family={self.family!r}" if self.family else ""
         return (
-            f"TuningResult({self.metric}: cv={self.cv_score:.4g}{test}, "
+            f"TuningResult({self.metric}: cv={self.cv_score:.4g}{test}{family}, "
             f"best={self.best_config}, session={self.session_id!r})"
         )
+
+
+def _deployed_family(result: TuningResult, family: str) -> DeployedModel:
+    """The deployable model of a ``model="auto"`` session: the winning family's tool, its
+    own configuration, and the coding of the training columns."""
+    from assistant.deploy import DeployedModel
+    from assistant.tools import get_tool
+    from assistant.tools.data import FrameEncoding
+
+    if result.best_model is None:
+        raise AssistantError("this result has no refitted model to predict with")
+    train, _test = result.session.load_data()
+    return DeployedModel(
+        tool=get_tool(family),
+        model=result.best_model,
+        encoding=train.encoding or FrameEncoding.numeric(train.feature_names),
+        task=result.session.spec.task,
+        metric=result.metric,
+        classes=train.classes,
+        config=result.best_config,
+    )
 
 
 def tune(
@@ -139,6 +167,7 @@ def tune(
     verbose: bool = True,
     isolation: Isolation = "process",
     llm_budget: LLMBudget | dict[str, Any] | str | None = None,
+    families: list[str] | None = None,
 ) -> TuningResult:
     """Tune a model on ``data`` and evaluate the best configuration on held-out rows.
 
@@ -147,7 +176,8 @@ def tune(
             ``(X, y)`` of arrays, or the path of a CSV or Parquet file (with ``target``).
         target: the label column, for DataFrames and files.
         model: a tool name (``"random_forest"``, ``"hist_gradient_boosting"``, ``"svm"``…),
-            ``"auto"`` to let the assistant choose, or a function
+            ``"auto"`` to race several families (successive halving: the budget moves to
+            the families that are winning; ``result.family`` is the winner), or a function
             ``fn(X_train, y_train, X_valid, y_valid, config, seed) -> score`` (then pass
             ``search_space``).
         metric: e.g. ``"roc_auc"``, ``"accuracy"``, ``"rmse"``; the task's default if None.
@@ -171,6 +201,8 @@ def tune(
             hosted models, ``price_in:P,price_out:P`` per million tokens otherwise). Once
             it is spent the search goes on statistically; ``result.llm_budget`` says what
             was spent.
+        families: with ``model="auto"``, the tools to race (default: a few sensible ones
+            for the task, the LLM's pick first).
     """
     from assistant.llm.config import LLMConfig
 
@@ -203,6 +235,7 @@ def tune(
         notes=notes,
         isolation=isolation,
         llm_budget=llm_budget,
+        families=families,
     )
     callbacks, cleanup = _progress(session, verbose)
     # Our progress view replaces Optuna's per-trial log lines.

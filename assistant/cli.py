@@ -366,8 +366,10 @@ def _summary(session: Any, payload: dict[str, Any], store: Any) -> str:
         f"Session {session.id} ({payload['status']}): {payload['n_complete']} trials complete,"
         f" {payload['n_failed']} failed, {payload['n_pruned']} pruned."
     ]
+    lines += _race_lines(session, store)
     if payload.get("best_config"):
-        lines.append(f"Best configuration: {json.dumps(payload['best_config'])}")
+        family = f" ({payload['best_family']})" if payload.get("best_family") else ""
+        lines.append(f"Best configuration{family}: {json.dumps(payload['best_config'])}")
         lines.append(f"Cross-validated {session.spec.metric}: {payload['best_cv_score']:.4f}")
     final = payload.get("final")
     if final:
@@ -390,6 +392,31 @@ def _summary(session: Any, payload: dict[str, Any], store: Any) -> str:
     )
     lines.append(f"Inspect it: automl-assistant show {session.id} --storage {store.display_url}")
     return "\n".join(lines)
+
+
+def _race_lines(session: Any, store: Any) -> list[str]:
+    """``model="auto"``: the families raced, each rung's survivors, and the winner."""
+    from assistant.fold import fold_events
+
+    race = fold_events(store.events(session.id)).race
+    if race is None:
+        return []
+    lines = []
+    if race.considered is not None:
+        lines.append("Families raced: " + ", ".join(c.family for c in race.considered.candidates))
+    for rung in race.rungs:
+        best = ", ".join(
+            f"{s.family} {s.best_score:.4f}" if s.best_score is not None else f"{s.family} none"
+            for s in rung.scores
+        )
+        dropped = "; ".join(f"{d.family} ({d.reason})" for d in rung.dropped)
+        lines.append(
+            f"Rung {rung.rung + 1}: {best}; kept {', '.join(rung.survivors) or 'none'}"
+            + (f"; dropped {dropped}" if dropped else "")
+        )
+    if race.chosen is not None:
+        lines.append(f"Family chosen: {race.chosen.family} ({race.chosen.reason})")
+    return lines
 
 
 def cmd_replay(args: argparse.Namespace) -> tuple[dict[str, Any], str]:

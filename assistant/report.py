@@ -216,6 +216,9 @@ def _summary(
             if choice.fallback:
                 why = f"{why} (fallback: {choice.fallback})".strip()
             rows.append(("Why this tool", why or None))
+            if choice.race:
+                rows.append(("Why one family", choice.race))
+    rows += _race_rows(timeline)
     rows += [
         ("Metric", spec.get("metric")),
         ("Direction", spec.get("direction")),
@@ -251,6 +254,43 @@ def _summary(
     if notes:
         rows.append(("Notes", notes))
     return _key_values(rows)
+
+
+def _race_rows(timeline: list[TimelineEntry]) -> list[tuple[str, Any]]:
+    """``model="auto"``: the families raced and why, each rung's survivors with the scores,
+    the dropped families with their reasons, and the winner."""
+    rows: list[tuple[str, Any]] = []
+    for entry in timeline:
+        p = entry.payload()
+        if isinstance(p, events.FamiliesConsidered):
+            rows.append(
+                ("Families raced", "; ".join(f"{c.family} ({c.reason})" for c in p.candidates))
+            )
+            if p.skipped:
+                rows.append(
+                    ("Families left out", "; ".join(f"{s.family}: {s.reason}" for s in p.skipped))
+                )
+            if p.llm_pick is None and p.fallback:
+                rows.append(("LLM's family pick", f"none ({p.fallback})"))
+        elif isinstance(p, events.RungFinished):
+            scores = ", ".join(
+                f"{s.family} {format_score(s.best_score) if s.best_score is not None else 'none'}"
+                f" ({s.n_complete}/{s.n_trials} complete)"
+                for s in p.scores
+            )
+            dropped = "; ".join(f"{d.family}: {d.reason}" for d in p.dropped)
+            text = (
+                f"{p.quota} trial(s) each; best {scores}; kept {', '.join(p.survivors) or 'none'}"
+            )
+            rows.append((f"Rung {p.rung + 1}", text + (f"; dropped {dropped}" if dropped else "")))
+        elif isinstance(p, events.FamilyChosen):
+            rows.append(
+                (
+                    "Family chosen",
+                    f"{p.family}: {p.reason} ({format_score(p.best_score)}, trial {p.best_trial})",
+                )
+            )
+    return rows
 
 
 def _figure(
