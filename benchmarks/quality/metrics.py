@@ -99,3 +99,31 @@ def wilcoxon(ours: Mapping[Any, float], baseline: Mapping[Any, float]) -> dict[s
     result["statistic"] = float(test.statistic)
     result["p_value"] = float(test.pvalue)
     return result
+
+
+def paired_difference(
+    ours: Mapping[tuple[str, int], float],
+    baseline: Mapping[tuple[str, int], float],
+    *,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Mean regret difference ``ours - baseline`` over tasks, each task's difference first
+    averaged over its seeds (runs of one task are not independent), with a 95% bootstrap
+    interval that resamples tasks. Keys are ``(task, seed)``; only shared keys count."""
+    keys = set(ours) & set(baseline)
+    by_task: dict[str, list[float]] = {}
+    for task, seed_ in keys:
+        by_task.setdefault(task, []).append(ours[(task, seed_)] - baseline[(task, seed_)])
+    diffs = np.array([np.mean(v) for _, v in sorted(by_task.items())], dtype=float)
+    if diffs.size == 0:
+        return {"n_tasks": 0, "n_pairs": 0, "mean": None, "ci": [None, None]}
+    rng = np.random.default_rng(seed)
+    means = rng.choice(diffs, size=(resamples, diffs.size), replace=True).mean(axis=1)
+    low, high = np.quantile(means, [0.025, 0.975])
+    return {
+        "n_tasks": int(diffs.size),
+        "n_pairs": len(keys),
+        "mean": float(diffs.mean()),
+        "ci": [float(low), float(high)],
+    }

@@ -349,6 +349,22 @@ def aggregate(
             "fallbacks_per_run": sum(r.fallbacks for r in runs if r.method == m) / n_runs,
         }
 
+    llm_s_per_trial = {
+        m: sum(c["latency_s"] for r in runs if r.method == m for c in r.llm_calls)
+        / max(1, sum(len(r.values) for r in runs if r.method == m))
+        for m in methods
+    }
+    paired: dict[str, dict[str, Any]] = {}
+    if "ours_off" in methods:
+        for m in (m for m in methods if m.endswith("_full") or m == "ours_warmstart"):
+            paired[m] = {
+                str(cp): metrics.paired_difference(
+                    {k: c[cp - 1] for k, c in curves[m].items() if len(c) >= cp},
+                    {k: c[cp - 1] for k, c in curves["ours_off"].items() if len(c) >= cp},
+                )
+                for cp in metrics.CHECKPOINTS
+            }
+
     sampling = {
         m: float(np.median([s for r in runs if r.method == m for s in r.sampling_s] or [0.0]))
         for m in methods
@@ -381,6 +397,8 @@ def aggregate(
         "wilcoxon": tests,
         "generalization": generalization,
         "llm_cost": llm_cost,
+        "llm_s_per_trial": llm_s_per_trial,
+        "paired_vs_ours_off": paired,
         "median_sampling_s": sampling,
     }
 
@@ -429,6 +447,26 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
             None if r("ours_off", 25) is None else 1.1 * r("ours_off", 25),
             "adversarial_full@25 <= 1.1 x ours_off@25",
         ),
+        "ours_full_non_inferior_to_ours_off_at_25": _target(
+            _upper(results, "ours_full", 25),
+            0.01,
+            "upper 95% bound of the paired regret difference ours_full - ours_off @25 <= 0.01",
+        ),
+        "ours_full_llm_s_per_trial": _target(
+            (results.get("llm_s_per_trial") or {}).get("ours_full"),
+            2.0,
+            "mean LLM seconds per trial of ours_full <= 2",
+        ),
+        "noise_full_vs_ours_off_at_25": _target(
+            r("noise_full", 25),
+            None if r("ours_off", 25) is None else 1.05 * r("ours_off", 25),
+            "noise_full@25 <= 1.05 x ours_off@25 (an LLM with no signal costs little)",
+        ),
+        "adversarial_full_vs_ours_off_at_25_tight": _target(
+            r("adversarial_full", 25),
+            None if r("ours_off", 25) is None else 1.05 * r("ours_off", 25),
+            "adversarial_full@25 <= 1.05 x ours_off@25",
+        ),
         "overhead_at_1000": _target(ratio1000, 2.0, "engine overhead <= 2 x TPE at 1000 trials"),
         "pipelining": _target(
             pipelining.get("ratio"), 1.1, "wall / (N x max(L, T)) <= 1.1 with one worker"
@@ -447,5 +485,13 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
         "pipelining_ratio": pipelining.get("ratio"),
         "speedup_2_workers": pipelining.get("speedup_2_workers"),
         "targets": targets,
+        "llm_s_per_trial": results.get("llm_s_per_trial", {}),
+        "paired_vs_ours_off": results.get("paired_vs_ours_off", {}),
         "elapsed_s": results["elapsed_s"],
     }
+
+
+def _upper(results: dict[str, Any], method: str, cp: int) -> float | None:
+    """The upper 95% bound of ``method``'s paired regret difference to ours_off at ``cp``."""
+    paired = ((results.get("paired_vs_ours_off") or {}).get(method) or {}).get(str(cp)) or {}
+    return (paired.get("ci") or [None, None])[1]

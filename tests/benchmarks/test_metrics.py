@@ -34,3 +34,16 @@ def test_mean_ranks_and_wilcoxon() -> None:
     assert test["n_pairs"] == 3 and test["ours_better"] == 2 and test["baseline_better"] == 0
     assert 0.0 < test["p_value"] <= 1.0
     assert metrics.wilcoxon(table["a"], table["a"])["p_value"] is None
+
+
+def test_paired_difference_averages_seeds_per_task_and_bootstraps_tasks() -> None:
+    from benchmarks.quality.metrics import paired_difference
+
+    ours = {("a", 0): 0.1, ("a", 1): 0.3, ("b", 0): 0.0, ("c", 0): 0.2}
+    base = {("a", 0): 0.2, ("a", 1): 0.2, ("b", 0): 0.1, ("c", 0): 0.2, ("d", 0): 0.5}
+    result = paired_difference(ours, base)
+    assert result["n_tasks"] == 3 and result["n_pairs"] == 4  # d has no pair
+    assert result["mean"] == pytest.approx((0.0 - 0.1 + 0.0) / 3)
+    low, high = result["ci"]
+    assert -0.1 - 1e-9 <= low < result["mean"] < high <= 0.0 + 1e-9
+    assert paired_difference({}, base)["mean"] is None

@@ -58,9 +58,18 @@ def test_tiny_profile_summary_has_every_key(reference_dir: Path, tmp_path: Path)
         "ours_full_vs_best_baseline_at_25",
         "oracle_full_vs_tpe_at_10",
         "adversarial_full_vs_ours_off_at_25",
+        "ours_full_non_inferior_to_ours_off_at_25",
+        "ours_full_llm_s_per_trial",
+        "noise_full_vs_ours_off_at_25",
+        "adversarial_full_vs_ours_off_at_25_tight",
         "overhead_at_1000",
         "pipelining",
     }
+    # Paired differences to ours_off for the scripted LLMs (task-level, bootstrap interval).
+    noise = summary["paired_vs_ours_off"]["noise_full"]["5"]
+    assert noise["n_tasks"] == 1 and noise["ci"][0] <= noise["mean"] <= noise["ci"][1]
+    assert summary["llm_s_per_trial"]["ours_off"] == 0.0
+    assert summary["llm_s_per_trial"]["noise_full"] > 0.0
     for target in summary["targets"].values():
         assert {"target", "figure", "bound", "met"} <= set(target)
     assert Path(paths["md"]).read_text().startswith("# Search quality (tiny profile)")
