@@ -122,6 +122,7 @@ export type Fallback2 = string | null;
 export type Initial = boolean;
 export type LlmAsked = ('propose' | 'surrogate')[];
 export type LlmPred = number | null;
+export type LlmReady = boolean | null;
 export type Call = boolean;
 /**
  * steps that made this call before this one
@@ -543,6 +544,7 @@ export interface SuggestionMade {
   initial?: Initial;
   llm_asked?: LlmAsked;
   llm_pred?: LlmPred;
+  llm_ready?: LlmReady;
   llm_schedule?: LlmSchedule;
   llm_std?: LlmStd;
   llm_weight?: LlmWeight;
@@ -2159,6 +2161,18 @@ export const EVENTS_SCHEMA = {
           ],
           "default": null,
           "title": "Llm Pred"
+        },
+        "llm_ready": {
+          "anyOf": [
+            {
+              "type": "boolean"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Llm Ready"
         },
         "llm_schedule": {
           "additionalProperties": {
