@@ -140,7 +140,7 @@ def candidate_families(
         if name not in available:
             skipped.append(FamilyDropped(family=name, reason=f"not installed or not for {task}"))
         elif len(out) < max_families and all(c.family != name for c in out):
-            out.append(FamilyCandidate(family=name, reason=reason, source=source))  # type: ignore[arg-type]
+            out.append(FamilyCandidate(family=name, reason=reason, source=source))
     return out, skipped
 
 
