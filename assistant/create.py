@@ -133,7 +133,8 @@ def create_session(
     )
     with optuna_quiet():  # its "A new study created" line is our business, not the user's
         storage, direction = store.optuna_storage, resolved.direction
-        optuna.create_study(study_name=_study_name(session_id), storage=storage, direction=direction)
+        name = _study_name(session_id)
+        optuna.create_study(study_name=name, storage=storage, direction=direction)
     store.update_session(session_id, spec=spec.model_dump(mode="json"))
     events.emit(store, session_id, events.SessionCreated(spec=spec))
     session = TuningSession(store, session_id)
@@ -143,8 +144,9 @@ def create_session(
 
 def _engine_options(options: EngineOptions | None, llm_config: LLMConfig) -> dict[str, Any]:
     """The options a session records: an endpoint that gets continuous values has no value
-    grid (recorded, so resume and replay ask as the run did)."""
-    options = options or EngineOptions()
+    grid (recorded, so resume and replay ask as the run did), and by default a trial never
+    waits for the LLM's step when a statistical one can start (``llm_wait="never"``)."""
+    options = options or EngineOptions(llm_wait="never")
     if llm_config.effective_continuous_values():
         options = options.model_copy(update={"value_grid": None})
     return options.model_dump(mode="json")

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import optuna
@@ -90,7 +91,10 @@ def replay_session(store: Store, session_id: str) -> ReplayReport:
     engine_client = client if session.spec.mode != "off" else None
     on_suggestion = _recorded_review(store, session_id, space)
     runs = _owner_runs(store, session_id, len(recorded))
-    sampler = session.build_sampler(engine_client, on_suggestion=on_suggestion, budget=runs[0][1])
+    ready = _recorded_readiness(recorded)
+    sampler = session.build_sampler(
+        engine_client, on_suggestion=on_suggestion, budget=runs[0][1], llm_ready=ready
+    )
     study = optuna.create_study(direction=session.spec.direction, sampler=sampler)
     by_number = {t.number: t for t in recorded}
 
@@ -122,7 +126,7 @@ def replay_session(store: Store, session_id: str) -> ReplayReport:
             sampler.close()
             start = end
             sampler = session.build_sampler(
-                engine_client, on_suggestion=on_suggestion, budget=next_budget
+                engine_client, on_suggestion=on_suggestion, budget=next_budget, llm_ready=ready
             )
             study.sampler = sampler
     except _Diverged as exc:
@@ -195,7 +199,10 @@ def _replay_race(session: TuningSession, recorded: list[FrozenTrial]) -> ReplayR
         n = min(n, len(recorded) - len(study.trials))
         space = family_space(get_tool(family).search_space(spec.task), family)
         budget = len(study.trials) + n
-        sampler = session.build_sampler(engine_client, budget=budget, family=family, rung=rung)
+        sampler = session.build_sampler(
+            engine_client, budget=budget, family=family, rung=rung,
+            llm_ready=_recorded_readiness(recorded),
+        )  # fmt: skip
         study.sampler = sampler
         try:
             if n > 0:
@@ -417,3 +424,15 @@ def _recorded_choice(session: TuningSession) -> Any:
     for event in session.store.events(session.id, kinds=kinds):
         return events.payload_of(event)
     return None
+
+
+def _recorded_readiness(recorded: list[FrozenTrial]) -> Callable[[int], bool]:
+    """Whether each recorded trial took the step being planned in the background (it did
+    unless its suggestion says ``llm_ready: false``): the replay makes the same choice
+    whatever its own timing."""
+    skipped = {
+        t.number
+        for t in recorded
+        if (t.user_attrs.get(SUGGESTION_ATTR) or {}).get("llm_ready") is False
+    }
+    return lambda number: number not in skipped

@@ -48,6 +48,7 @@ def build_sampler(
     budget: int | None = None,
     family: str | None = None,
     rung: int = 0,
+    llm_ready: Callable[[int], bool] | None = None,
 ) -> LLAMBOSampler:
     """The sampler of a session with ``spec``: its tool's space and defaults, its seed, mode
     and options, talking to ``client`` (a recording, replay or plain LLM client, or
@@ -58,7 +59,8 @@ def build_sampler(
     A joining worker (``worker_id``) gets its own seed and leaves the library defaults to
     the session's owner, so workers starting together do not suggest the same
     configurations. ``budget`` is the run's target number of trials. A session with an
-    ``llm_budget`` gets ``client`` within it (see :func:`within_budget`).
+    ``llm_budget`` gets ``client`` within it (see :func:`within_budget`). Replay passes
+    ``llm_ready``, the recorded decisions of trials that did not wait for the LLM.
     """
     from assistant.tools import get_tool
 
@@ -84,6 +86,7 @@ def build_sampler(
         options=EngineOptions.recorded(spec.options),
         on_suggestion=on_suggestion,
         budget=budget,
+        llm_ready=llm_ready,
     )
 
 

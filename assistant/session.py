@@ -173,11 +173,13 @@ class TuningSession:
         budget: int | None = None,
         family: str | None = None,
         rung: int = 0,
+        llm_ready: Any = None,
     ) -> LLAMBOSampler:
         """The session's sampler (see :func:`assistant.run.build_sampler`)."""
         return build_sampler(
-            self.spec, self.context, client, on_suggestion, worker_id, budget, family, rung
-        )
+            self.spec, self.context, client, on_suggestion, worker_id, budget, family, rung,
+            llm_ready,
+        )  # fmt: skip
 
     def evaluate_best(self, study: optuna.Study | None = None) -> FinalEvaluation:
         """Refit the best configuration (of the winning family, in a ``model="auto"``

@@ -66,8 +66,16 @@ class EngineOptions(BaseModel):
         "llm_burn_in calls is made one step in llm_explore_every (and on a plateau); "
         "every_step: proposals and surrogate at every model-based step",
     )
-    llm_burn_in: int = Field(4, ge=0, description="calls of a kind before its value decides")
-    llm_explore_every: int = Field(8, ge=1, description="the sparse schedule's period, in steps")
+    llm_burn_in: int = Field(
+        4, ge=0, description="surrogate calls made before its estimated value decides"
+    )
+    llm_propose_burn_in: int = Field(
+        2,
+        ge=0,
+        description="proposal calls made before their value decides (they cost the most: "
+        "~200 tokens out each, against ~60 for a surrogate answer)",
+    )
+    llm_explore_every: int = Field(10, ge=1, description="the sparse schedule's period, in steps")
     llm_plateau: int = Field(5, ge=1, description="trials without a new best: a plateau")
     llm_wait: Literal["always", "never"] = Field(
         "always",
@@ -163,7 +171,7 @@ class Planner:
             kind: schedule(
                 kind,
                 history,
-                burn_in=opts.llm_burn_in,
+                burn_in=opts.llm_propose_burn_in if kind == "propose" else opts.llm_burn_in,
                 explore_every=opts.llm_explore_every,
                 plateau=opts.llm_plateau,
             )

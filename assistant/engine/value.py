@@ -80,7 +80,7 @@ def schedule(
     history: Sequence[Observation],
     *,
     burn_in: int = 4,
-    explore_every: int = 8,
+    explore_every: int = 10,
     plateau: int = 5,
 ) -> CallDecision:
     """Whether this model-based step makes a call of ``kind``, and why.

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from assistant import events
+from assistant.engine import EngineOptions
 from assistant.llm import LLMConfig
 from assistant.session import TuningSession
 from assistant.testing import Reply, ScriptedLLMServer, schema_responder
@@ -122,7 +123,9 @@ def test_an_llm_that_contributes_nothing_is_called_sparsely_and_the_summary_says
     what it was estimated to contribute, and replay reaches the same decisions."""
     with ScriptedLLMServer(schema_responder(seed=3)) as server:
         llm = LLMConfig(base_url=server.base_url, model="m", timeout_s=10)
-        session, result, _ = run_session(iris, store, llm=llm)
+        # Every trial waits for its step, so the count of steps does not depend on timing.
+        waits = EngineOptions(llm_wait="always")
+        session, result, _ = run_session(iris, store, llm=llm, options=waits)
     health = result.llm_health
     assert health is not None and health.state == "ok"
     assert health.model_steps == 15  # 20 trials, 5 in the initial design
@@ -133,6 +136,34 @@ def test_an_llm_that_contributes_nothing_is_called_sparsely_and_the_summary_says
     headline = health.headline()
     assert f"surrogate at {health.steps_calling['surrogate']} of 15 steps" in headline
     assert f"proposals at {health.steps_calling['propose']} of 15 steps" in headline
+
+    from assistant.replay import replay_session
+
+    replay = replay_session(session.store, session.id)
+    assert replay.reproduced, replay.divergence
+
+
+@pytest.mark.integration
+def test_a_session_never_waits_for_a_slow_llm_and_replays_the_same(iris, store):
+    """Sessions run with llm_wait="never": over real HTTP, an LLM that takes 0.3 s per call
+    does not hold up trials of a few milliseconds; the trials that did not wait say so, and
+    replay (instant answers) reproduces every suggestion by following the record."""
+    answer = schema_responder(seed=5)
+
+    def slow(body):
+        time.sleep(0.3)
+        return answer(body)
+
+    with ScriptedLLMServer(slow) as server:
+        llm = LLMConfig(base_url=server.base_url, model="m", timeout_s=10)
+        session, result, elapsed = run_session(iris, store, llm=llm)
+    assert session.spec.options["llm_wait"] == "never"
+    suggestions = [e.payload for e in session.store.events(session.id, kinds=[events.SUGGESTION])]
+    skipped = [s for s in suggestions if s.get("llm_ready") is False]
+    assert skipped and all("still running" in s["fallback"] for s in skipped)
+    calls = session.store.llm_calls(session.id)
+    assert elapsed < 0.3 * len(calls) + 10, (elapsed, len(calls))  # calls overlapped trials
+    assert result.n_complete + result.n_pruned == 20
 
     from assistant.replay import replay_session
 
