@@ -162,6 +162,9 @@ def _report(
             original = by_number[trial.number]
             mine = trial.user_attrs.get(SUGGESTION_ATTR)
             theirs = original.user_attrs.get(SUGGESTION_ATTR)
+            if isinstance(mine, dict) and isinstance(theirs, dict):
+                # A session recorded before a field existed has no value to compare it with.
+                mine = {k: v for k, v in mine.items() if k in theirs}
             if mine != theirs:
                 divergence = Divergence(
                     trial_number=trial.number, what="suggestion", recorded=theirs, replayed=mine

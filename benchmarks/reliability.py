@@ -67,7 +67,12 @@ FAST_LLM = {
 }
 # Fewer acquisition candidates than the defaults: the scenarios test robustness, not search
 # quality, and two shared cores must run them quickly.
-LIGHT_ENGINE = EngineOptions(n_random_candidates=64, n_centres=3, n_local_per_centre=8)
+# The fault scenarios call the LLM at every step and wait for it, so every kind of fault
+# meets every kind of call, in an order that does not depend on timing.
+LIGHT_ENGINE = EngineOptions(
+    n_random_candidates=64, n_centres=3, n_local_per_centre=8,
+    llm_schedule="every_step", llm_wait="always",
+)  # fmt: skip
 
 # -- tools, loadable by path from any process ------------------------------------------------
 SPACE = SearchSpace.of(

@@ -18,6 +18,7 @@ from optuna.testing.pytest_samplers import (
 )
 from optuna.trial import TrialState
 
+from assistant.engine import EngineOptions
 from assistant.sampler import MULTI_OBJECTIVE_ATTR, SUGGESTION_ATTR, LLAMBOSampler
 from assistant.space import FloatParam, IntParam, SearchSpace
 from tests.engine.scripted_client import ScriptedClient
@@ -191,7 +192,10 @@ def test_no_step_is_planned_past_the_budget() -> None:
     runs = {}
     for budget in (None, 8):
         client = ScriptedClient(_answer)
-        sampler = LLAMBOSampler(client, search_space=SPACE, seed=0, mode="full", budget=budget)
+        sampler = LLAMBOSampler(
+            client, search_space=SPACE, seed=0, mode="full", budget=budget,
+            options=EngineOptions(llm_schedule="every_step"),  # a full step: three calls
+        )  # fmt: skip
         study = optuna.create_study(sampler=sampler)
         study.optimize(objective, n_trials=8)
         sampler.close()

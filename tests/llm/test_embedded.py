@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.engine import EngineOptions
 from assistant.errors import EmbeddedLLMError
 from assistant.llm import Message, RecordingClient, embedded, make_client, resolve_llm_config
 from tests.llm.helpers import needs_embedded
@@ -114,6 +115,8 @@ def test_a_killed_server_is_restarted_once_then_the_llm_is_unavailable(tmp_path,
     session = TuningSession.create(
         data, tool="knn", store=store, n_trials=12, isolation="inline", n_folds=3,
         llm=resolve_llm_config(embedded=True, timeout_s=60),
+        # A call at every step, waited for: the server is up when trials 6 and 9 kill it.
+        options=EngineOptions(llm_schedule="every_step", llm_wait="always"),
     )  # fmt: skip
     kills: list[int] = []
 
