@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import socket
+import time
 import warnings
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -198,6 +199,8 @@ class Run:
         if client is not None:
             client = within_budget(self.spec, client, store, session.id, self._budget_spent)
         self.next_trial = len(study.get_trials(deepcopy=False))
+        # One deadline for the whole run: a model="auto" race optimizes once per rung.
+        self._deadline = None if self.timeout is None else time.monotonic() + self.timeout
         unwatch = self._watch_health(client)
         try:
             if self.spec.families:
@@ -252,11 +255,12 @@ class Run:
                 isolation=self.spec.isolation,
                 max_workers=self.n_jobs,
             ) as runner:
-                if n > 0:
+                left = self._time_left()
+                if n > 0 and left != 0.0:
                     study.optimize(
                         lambda trial: self._objective(runner, trial),
                         n_trials=n,
-                        timeout=self.timeout,
+                        timeout=left,
                         n_jobs=self.n_jobs,
                         catch=(_TrialFailed,),
                         callbacks=[self._stop_check, *self.callbacks],
@@ -292,7 +296,7 @@ class Run:
             lambda: study,
             run_family,
             decide,
-            stopped=self._stop_requested,
+            stopped=lambda: self._stop_requested() or self._time_left() == 0.0,
             llm_pick=_llm_pick(store, sid),
         ).run()
         study.pruner = pruner
@@ -378,6 +382,11 @@ class Run:
         running = _count(study, TrialState.RUNNING) - 1
         if self._stop_requested() or done + max(running, 0) >= self.target:
             study.stop()
+
+    def _time_left(self) -> float | None:
+        """Seconds left before the run's ``timeout`` (``None`` without one)."""
+        deadline = getattr(self, "_deadline", None)
+        return None if deadline is None else max(0.0, deadline - time.monotonic())
 
     def _stop_requested(self) -> bool:
         session = self.session

@@ -181,3 +181,20 @@ def test_the_llm_ranks_the_families_and_the_scores_decide(tmp_path: Path) -> Non
     assert chosen.family != "knn"  # on this table the trees beat the LLM's pick
     assert "the LLM's pick (knn) scored lower" in chosen.reason
     assert replay_session(result.session.store, result.session_id).reproduced
+
+
+def test_timeout_bounds_the_whole_race_and_the_result_still_predicts(tmp_path: Path) -> None:
+    """``timeout`` is the session's, not each rung's: a race of many trials stops at it,
+    finishes (not stopped), and refits its best family so ``predict`` works."""
+    import time
+
+    df = messy(160)
+    started = time.monotonic()
+    result = tune(df.iloc[:140], tmp_path, n_trials=2000, timeout=4)
+    elapsed = time.monotonic() - started
+    trials = result.study.get_trials(deepcopy=False)
+    assert 8 <= len(trials) < 2000
+    # The deadline, a trial in flight and the refit; a per-rung timeout would take >= 8 s.
+    assert elapsed < 7.5, elapsed
+    assert result.session.result().status == "finished"
+    assert len(result.predict(df.iloc[140:])) == 20
