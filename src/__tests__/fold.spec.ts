@@ -139,6 +139,7 @@ test('a payload that does not fit its model is skipped and counted', () => {
           llm_asked: [],
           llm_schedule: {},
           planned_at: null,
+          llm_ready: null,
           extra: 'x'
         }
       },
