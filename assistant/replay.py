@@ -73,6 +73,22 @@ class _Diverged(AssistantError):
         super().__init__(divergence.what)
 
 
+_REPLAY_ERRORS = (_Diverged, ReplayDivergenceError, ReplayExhaustedError)
+
+
+def _divergence_of(exc: Exception) -> Divergence:
+    """The divergence one of :data:`_REPLAY_ERRORS` stands for."""
+    if isinstance(exc, _Diverged):
+        return exc.divergence
+    if isinstance(exc, ReplayDivergenceError):
+        return Divergence(
+            what=f"LLM call #{exc.index}: {exc.field}",
+            recorded=exc.recorded,
+            replayed=exc.requested,
+        )
+    return Divergence(what=f"more LLM calls than recorded: {exc}")
+
+
 def replay_session(store: Store, session_id: str) -> ReplayReport:
     """Rebuild a session from the store with zero LLM calls and zero training, and check
     that the engine, fed the recorded answers, suggests the recorded configurations."""
@@ -129,16 +145,8 @@ def replay_session(store: Store, session_id: str) -> ReplayReport:
                 engine_client, on_suggestion=on_suggestion, budget=next_budget, llm_ready=ready
             )
             study.sampler = sampler
-    except _Diverged as exc:
-        divergence = exc.divergence
-    except ReplayDivergenceError as exc:
-        divergence = Divergence(
-            what=f"LLM call #{exc.index}: {exc.field}",
-            recorded=exc.recorded,
-            replayed=exc.requested,
-        )
-    except ReplayExhaustedError as exc:
-        divergence = Divergence(what=f"more LLM calls than recorded: {exc}")
+    except _REPLAY_ERRORS as exc:
+        divergence = _divergence_of(exc)
     finally:
         sampler.close()
     return _report(session, study, recorded, client, divergence, sampler.background_error)
@@ -232,16 +240,8 @@ def _replay_race(session: TuningSession, recorded: list[FrozenTrial]) -> ReplayR
     if divergence is None:
         try:
             race.run()
-        except _Diverged as exc:
-            divergence = exc.divergence
-        except ReplayDivergenceError as exc:
-            divergence = Divergence(
-                what=f"LLM call #{exc.index}: {exc.field}",
-                recorded=exc.recorded,
-                replayed=exc.requested,
-            )
-        except ReplayExhaustedError as exc:
-            divergence = Divergence(what=f"more LLM calls than recorded: {exc}")
+        except _REPLAY_ERRORS as exc:
+            divergence = _divergence_of(exc)
     if divergence is None:
         divergence = _decisions_differ(store, session.id, replayed)
     return _report(session, study, recorded, client, divergence, late[0])
