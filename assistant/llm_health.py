@@ -80,6 +80,11 @@ def summarize_llm_health(
         and getattr(events.payload_of(e), "source", None) in LLM_SOURCES
     }
     steps, calling, value = _scheduled_calls(stream)
+    not_waiting = sum(
+        1
+        for e in stream
+        if e.kind == events.SUGGESTION and getattr(events.payload_of(e), "llm_ready", None) is False
+    )
     answered = len(calls) - sum(failed.values())
     by_purpose: dict[str, dict[str, int]] = {}
     for call in calls:
@@ -108,6 +113,7 @@ def summarize_llm_health(
         model_steps=steps,
         steps_calling=calling,
         value=value,
+        trials_not_waiting=not_waiting,
     )
 
 

@@ -181,6 +181,8 @@ class LLMHealthSummary(BaseModel):
     value: dict[str, CallValue] = Field(
         default_factory=dict, description="call kind → its last estimated contribution"
     )
+    trials_not_waiting: int = 0
+    """Trials that ran a statistical suggestion because the LLM's step was not ready."""
 
     def contribution(self) -> str:
         """``proposals at 7 of 20 steps (+0.10 [-0.05, 0.25] over 4 trials), surrogate …``:
@@ -214,6 +216,11 @@ class LLMHealthSummary(BaseModel):
         restarts = f"; server restarted {self.restarts}x" if self.restarts else ""
         if self.contribution():
             trials += f"; {self.contribution()}"
+        if self.trials_not_waiting:
+            trials += (
+                f"; {self.trials_not_waiting} trial(s) ran statistically rather than wait for "
+                "its step"
+            )
         if self.state == "unavailable":
             since = f" from trial {self.since_trial}" if self.since_trial is not None else ""
             return (

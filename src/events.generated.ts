@@ -94,6 +94,7 @@ export type Reason7 = string;
 export type Restarts = number;
 export type SinceTrial1 = number | null;
 export type State1 = 'ok' | 'degraded' | 'unavailable' | 'off' | 'unused';
+export type TrialsNotWaiting = number;
 export type Estimate = number;
 export type High = number;
 export type Low = number;
@@ -481,6 +482,7 @@ export interface LLMHealthSummary {
   since_trial?: SinceTrial1;
   state: State1;
   steps_calling?: StepsCalling;
+  trials_not_waiting?: TrialsNotWaiting;
   value?: Value;
   [k: string]: unknown;
 }
@@ -1505,6 +1507,11 @@ export const EVENTS_SCHEMA = {
           "description": "call kind \u2192 steps that made it",
           "title": "Steps Calling",
           "type": "object"
+        },
+        "trials_not_waiting": {
+          "default": 0,
+          "title": "Trials Not Waiting",
+          "type": "integer"
         },
         "value": {
           "additionalProperties": {

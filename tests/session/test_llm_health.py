@@ -161,6 +161,9 @@ def test_a_session_never_waits_for_a_slow_llm_and_replays_the_same(iris, store):
     suggestions = [e.payload for e in session.store.events(session.id, kinds=[events.SUGGESTION])]
     skipped = [s for s in suggestions if s.get("llm_ready") is False]
     assert skipped and all("still running" in s["fallback"] for s in skipped)
+    health = result.llm_health
+    assert health is not None and health.trials_not_waiting == len(skipped)
+    assert f"{len(skipped)} trial(s) ran statistically rather than wait" in health.headline()
     calls = session.store.llm_calls(session.id)
     assert elapsed < 0.3 * len(calls) + 10, (elapsed, len(calls))  # calls overlapped trials
     assert result.n_complete + result.n_pruned == 20
