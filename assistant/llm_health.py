@@ -79,12 +79,7 @@ def summarize_llm_health(
         if e.kind == events.SUGGESTION
         and getattr(events.payload_of(e), "source", None) in LLM_SOURCES
     }
-    steps, calling, value = _scheduled_calls(stream)
-    not_waiting = sum(
-        1
-        for e in stream
-        if e.kind == events.SUGGESTION and getattr(events.payload_of(e), "llm_ready", None) is False
-    )
+    steps, calling, value, not_waiting = _scheduled_calls(stream)
     answered = len(calls) - sum(failed.values())
     by_purpose: dict[str, dict[str, int]] = {}
     for call in calls:
@@ -119,9 +114,11 @@ def summarize_llm_health(
 
 def _scheduled_calls(
     stream: Iterable[EventRecord],
-) -> tuple[int, dict[str, int], dict[str, CallValue]]:
-    """From the suggestions of the model-based steps: how many steps there were, how many
-    made each kind of call, and each kind's latest estimate (see assistant.engine.value)."""
+) -> tuple[int, dict[str, int], dict[str, CallValue], int]:
+    """From the suggestions: how many model-based steps there were, how many made each kind
+    of call, each kind's latest estimate (see assistant.engine.value), and how many trials
+    ran statistically rather than wait for the LLM's step."""
+    not_waiting = 0
     steps: set[int] = set()
     calling: dict[str, set[int]] = {}
     value: dict[str, CallValue] = {}
@@ -129,6 +126,7 @@ def _scheduled_calls(
         if event.kind != events.SUGGESTION:
             continue
         suggestion = events.payload_of(event)
+        not_waiting += getattr(suggestion, "llm_ready", None) is False
         schedule = getattr(suggestion, "llm_schedule", None)
         step = getattr(suggestion, "planned_at", None)
         if not schedule or step is None:
@@ -140,4 +138,4 @@ def _scheduled_calls(
                 calling[kind].add(step)
             if decision.value is not None:
                 value[kind] = decision.value
-    return len(steps), {k: len(v) for k, v in calling.items()}, value
+    return len(steps), {k: len(v) for k, v in calling.items()}, value, not_waiting

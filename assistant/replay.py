@@ -116,16 +116,7 @@ def replay_session(store: Store, session_id: str) -> ReplayReport:
 
     def objective(trial: optuna.Trial) -> float:
         original = by_number[trial.number]
-        params = suggest_config(trial, space)
-        if params != original.params:
-            raise _Diverged(
-                Divergence(
-                    trial_number=trial.number,
-                    what="configuration",
-                    recorded=original.params,
-                    replayed=params,
-                )
-            )
+        _suggest_as_recorded(trial, space, original)
         return _replay_outcome(trial, original)
 
     try:
@@ -261,16 +252,7 @@ def _replay_trial(
             )
         )
     trial.set_user_attr(FAMILY_ATTR, family)
-    params = suggest_config(trial, space)
-    if params != original.params:
-        raise _Diverged(
-            Divergence(
-                trial_number=trial.number,
-                what="configuration",
-                recorded=original.params,
-                replayed=params,
-            )
-        )
+    _suggest_as_recorded(trial, space, original)
     if "failure_reason" in original.user_attrs:  # the race's reasons read it
         trial.set_user_attr("failure_reason", original.user_attrs["failure_reason"])
     return _replay_outcome(trial, original)
@@ -427,6 +409,21 @@ def _recorded_choice(session: TuningSession) -> Any:
     for event in session.store.events(session.id, kinds=kinds):
         return events.payload_of(event)
     return None
+
+
+def _suggest_as_recorded(trial: optuna.Trial, space: Any, original: FrozenTrial) -> None:
+    """Ask the sampler for ``trial``'s configuration; a different one than recorded is the
+    replay's divergence."""
+    params = suggest_config(trial, space)
+    if params != original.params:
+        raise _Diverged(
+            Divergence(
+                trial_number=trial.number,
+                what="configuration",
+                recorded=original.params,
+                replayed=params,
+            )
+        )
 
 
 def _recorded_readiness(recorded: list[FrozenTrial]) -> Callable[[int], bool]:

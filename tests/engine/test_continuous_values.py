@@ -12,27 +12,20 @@ import optuna
 import pytest
 from sklearn.datasets import load_iris
 
-from assistant.context import ProblemContext
 from assistant.engine import EngineOptions
 from assistant.engine.advisor import LLMAdvisor
 from assistant.llm import LLMConfig
 from assistant.replay import replay_session
 from assistant.sampler import SUGGESTION_ATTR, LLAMBOSampler
 from assistant.session import TuningSession
-from assistant.space import CategoricalParam, FloatParam, IntParam, SearchSpace
 from assistant.store import Store
 from assistant.testing import ScriptedLLMServer, requested_schema, schema_responder
 from assistant.tools import Dataset
 from tests.engine.scripted_client import ScriptedClient
+from tests.engine.test_sampler_http import CONTEXT, SPACE
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-SPACE = SearchSpace.of(
-    FloatParam(name="lr", low=1e-4, high=1.0, log=True),
-    IntParam(name="depth", low=1, high=12),
-    CategoricalParam(name="booster", choices=("gbtree", "dart")),
-)
-CONTEXT = ProblemContext(task="binary classification", model="boosted trees", metric="roc_auc")
 FAST = {"timeout_s": 2.0, "max_retries": 1, "output_retries": 1, "backoff_s": 0.0}
 
 
