@@ -3,7 +3,9 @@
 Optuna baselines: ``random``, ``tpe``, ``tpe_default`` (TPE with the library defaults
 enqueued first), ``cmaes`` and ``gp``. Ours: ``ours_off``, ``ours_warmstart`` and
 ``ours_full`` with a real LLM (the embedded model unless another endpoint is given). Scripted
-LLMs on 127.0.0.1, labelled as such: ``oracle_full``, ``adversarial_full``, ``noise_full``.
+LLMs on 127.0.0.1, labelled as such: ``oracle_full``, ``adversarial_full``, ``noise_full``
+(ρ = 0), ``rho_0.3_full``, ``rho_0.6_full``, ``rho_0.9_full`` (LLMs of graded quality) and
+``misleader_full``; each is ``ours_full`` with that scripted LLM.
 """
 
 from __future__ import annotations
@@ -34,7 +36,14 @@ logger = logging.getLogger(__name__)
 
 BASELINES = ("random", "tpe", "tpe_default", "cmaes", "gp")
 OURS = ("ours_off", "ours_warmstart", "ours_full")
-SCRIPTED = ("oracle_full", "adversarial_full", "noise_full")
+RHO_METHODS = {
+    "0": "noise_full",
+    "0.3": "rho_0.3_full",
+    "0.6": "rho_0.6_full",
+    "0.9": "rho_0.9_full",
+}
+"""The scripted LLM of each graded quality ρ (the noise LLM is the ρ = 0 one)."""
+SCRIPTED = ("oracle_full", "adversarial_full", *RHO_METHODS.values(), "misleader_full")
 METHODS = BASELINES + OURS + SCRIPTED
 REAL_LLM = ("ours_warmstart", "ours_full")
 """Methods that talk to the real (embedded or given) LLM."""

@@ -23,6 +23,8 @@ METHODS = (
     "oracle_full",
     "adversarial_full",
     "noise_full",
+    "rho_0.9_full",
+    "misleader_full",
 )
 
 
@@ -41,7 +43,7 @@ def test_each_method_runs_its_own_optimizer(small_task: Task, small_reference: R
     for m in ("tpe_default", "ours_off", "oracle_full"):
         assert sequences[m][0] == default, m
     assert runs["ours_off"].llm_calls == []
-    for m in ("oracle_full", "adversarial_full", "noise_full"):
+    for m in ("oracle_full", "adversarial_full", "noise_full", "rho_0.9_full", "misleader_full"):
         assert runs[m].llm_calls, f"{m} never called its scripted LLM"
         assert "warmstart" in runs[m].sources, m
     # a seed change changes the sequence
