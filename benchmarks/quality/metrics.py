@@ -127,3 +127,42 @@ def paired_difference(
         "mean": float(diffs.mean()),
         "ci": [float(low), float(high)],
     }
+
+
+def paired_ratio(
+    ours: Mapping[tuple[str, int], float],
+    baseline: Mapping[tuple[str, int], float],
+    *,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Mean regret of ``ours`` over the baseline's, each task's regrets first averaged over its
+    seeds, with a 95% bootstrap interval that resamples tasks (both means over the same
+    resampled tasks). Keys are ``(task, seed)``; only shared keys count. A ratio whose
+    baseline mean is 0 is undefined (``None``).
+
+    >>> paired_ratio({("a", 0): 0.1, ("b", 0): 0.3}, {("a", 0): 0.2, ("b", 0): 0.2})["ratio"]
+    1.0
+    """
+    keys = set(ours) & set(baseline)
+    by_task: dict[str, list[tuple[float, float]]] = {}
+    for task, seed_ in keys:
+        by_task.setdefault(task, []).append((ours[(task, seed_)], baseline[(task, seed_)]))
+    if not by_task:
+        return {"n_tasks": 0, "n_pairs": 0, "ratio": None, "ci": [None, None]}
+    pairs = np.array([np.mean(v, axis=0) for _, v in sorted(by_task.items())], dtype=float)
+    top, bottom = pairs.sum(axis=0)
+    out: dict[str, Any] = {
+        "n_tasks": len(pairs),
+        "n_pairs": len(keys),
+        "ratio": float(top / bottom) if bottom > 0 else None,
+        "ci": [None, None],
+    }
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(pairs), size=(resamples, len(pairs)))
+    sums = pairs[picks].sum(axis=1)  # (resamples, 2): ours, baseline
+    usable = sums[:, 1] > 0
+    if out["ratio"] is not None and usable.any():
+        low, high = np.quantile(sums[usable, 0] / sums[usable, 1], [0.025, 0.975])
+        out["ci"] = [float(low), float(high)]
+    return out

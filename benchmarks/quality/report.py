@@ -13,7 +13,11 @@ RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 LABELS = {
     "oracle_full": "oracle_full (scripted)",
     "adversarial_full": "adversarial_full (scripted)",
-    "noise_full": "noise_full (scripted)",
+    "noise_full": "noise_full (scripted, ρ = 0)",
+    "rho_0.3_full": "rho_0.3_full (scripted)",
+    "rho_0.6_full": "rho_0.6_full (scripted)",
+    "rho_0.9_full": "rho_0.9_full (scripted)",
+    "misleader_full": "misleader_full (scripted)",
 }
 
 
@@ -117,6 +121,7 @@ def markdown(results: dict[str, Any], png_name: str | None, plot_note: str | Non
                 f"| (indicative, same at trial 10) | {_num(i['figure'])} | "
                 f"{_num(i['bound'])} | {'–' if i['met'] is None else _num(i['met'])} |"
             )
+    lines += rho_section(results)
     lines += ["", "## Generalization: best configuration's CV score and held-out (20%) score", ""]
     for task, by_method in results["generalization"].items():
         metric = "acc ↑" if results["f_star"][task] > results["f_ref"][task] else "mse ↓"
@@ -190,6 +195,81 @@ def markdown(results: dict[str, Any], png_name: str | None, plot_note: str | Non
     elif plot_note:
         lines += [f"Plots skipped: {plot_note}", ""]
     return "\n".join(lines)
+
+
+def _ratio(results: dict[str, Any], method: str, cp: str) -> str:
+    if method == "ours_off":
+        return "1"
+    off = (results["regret"].get("ours_off") or {}).get(cp)
+    mine = (results["regret"].get(method) or {}).get(cp)
+    if off is None or mine is None or off <= 0:
+        return "–"
+    ci = ((results.get("ratio_vs_ours_off") or {}).get(method) or {}).get(cp) or {}
+    low, high = ci.get("ci") or [None, None]
+    interval = "" if low is None else f" [{low:.2f}, {high:.2f}]"
+    return f"{mine / off:.2f}{interval}"
+
+
+def rho_section(results: dict[str, Any]) -> list[str]:
+    """The markdown section "Regret against ρ" (empty when no graded LLM ran)."""
+    from benchmarks.quality.methods import RHO_METHODS
+
+    regret = results["regret"]
+
+    def ran(m: str) -> bool:
+        return any(v is not None for v in (regret.get(m) or {}).values())
+
+    if not any(ran(m) for m in RHO_METHODS.values()):
+        return []
+    rows = [("none", "ours_off")] + [(f"ρ = {k}", m) for k, m in RHO_METHODS.items()]
+    rows.append(("misleader", "misleader_full"))
+    lines = [
+        "",
+        "## Regret against ρ (ours_full with scripted LLMs of graded quality)",
+        "",
+        "ρ: the correlation of the scripted LLM's predictions with the true scores; its "
+        "proposals come from its believed best 5%. The misleader proposes from the "
+        "60th–85th percentile and predicts those near the best. Ratios: regret over "
+        "ours_off's, with a 95% bootstrap interval over tasks.",
+        "",
+        "| LLM | method | @10 | @25 | @10 / ours_off | @25 / ours_off |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, m in rows:
+        if not ran(m):
+            continue
+        r = regret[m]
+        lines.append(
+            f"| {label} | {m} | {_num(r.get('10'))} | {_num(r.get('25'))} | "
+            f"{_ratio(results, m, '10')} | {_ratio(results, m, '25')} |"
+        )
+    off = (regret.get("ours_off") or {}).get("10")
+    if off:
+        helps = [
+            k
+            for k, m in RHO_METHODS.items()
+            if ran(m) and regret[m].get("10") is not None and regret[m]["10"] < off
+        ]
+        ordered = [k for k in RHO_METHODS if ran(RHO_METHODS[k])]
+        # where it starts to help: the smallest ρ from which every larger one helps too
+        start = next((k for i, k in enumerate(ordered) if set(ordered[i:]) <= set(helps)), None)
+        zero = regret.get(RHO_METHODS["0"], {}).get("10")
+        lines += [
+            "",
+            "At trial 10 the scripted LLM "
+            + (
+                f"beats ours_off from ρ = {start} on"
+                if start is not None
+                else "does not beat ours_off at any ρ measured"
+            )
+            + (
+                ""
+                if zero is None
+                else f"; a ρ = 0 LLM costs {100 * (zero / off - 1):+.0f}% regret there"
+            )
+            + ".",
+        ]
+    return lines
 
 
 def plot(results: dict[str, Any], path: Path) -> str | None:

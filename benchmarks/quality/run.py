@@ -18,6 +18,7 @@ from benchmarks.quality import cost, metrics, reference
 from benchmarks.quality.methods import (
     METHODS,
     OURS,
+    RHO_METHODS,
     ClientFactory,
     RunResult,
     run_one,
@@ -355,15 +356,15 @@ def aggregate(
         for m in methods
     }
     paired: dict[str, dict[str, Any]] = {}
+    ratio: dict[str, dict[str, Any]] = {}
     if "ours_off" in methods:
         for m in (m for m in methods if m.endswith("_full") or m == "ours_warmstart"):
-            paired[m] = {
-                str(cp): metrics.paired_difference(
-                    {k: c[cp - 1] for k, c in curves[m].items() if len(c) >= cp},
-                    {k: c[cp - 1] for k, c in curves["ours_off"].items() if len(c) >= cp},
-                )
-                for cp in metrics.CHECKPOINTS
-            }
+            paired[m], ratio[m] = {}, {}
+            for cp in metrics.CHECKPOINTS:
+                ours = {k: c[cp - 1] for k, c in curves[m].items() if len(c) >= cp}
+                off = {k: c[cp - 1] for k, c in curves["ours_off"].items() if len(c) >= cp}
+                paired[m][str(cp)] = metrics.paired_difference(ours, off)
+                ratio[m][str(cp)] = metrics.paired_ratio(ours, off)
 
     sampling = {
         m: float(np.median([s for r in runs if r.method == m for s in r.sampling_s] or [0.0]))
@@ -399,6 +400,7 @@ def aggregate(
         "llm_cost": llm_cost,
         "llm_s_per_trial": llm_s_per_trial,
         "paired_vs_ours_off": paired,
+        "ratio_vs_ours_off": ratio,
         "median_sampling_s": sampling,
     }
 
@@ -467,6 +469,9 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
             None if r("ours_off", 25) is None else 1.05 * r("ours_off", 25),
             "adversarial_full@25 <= 1.05 x ours_off@25",
         ),
+        "rho_0.6_full_vs_ours_off_at_10": _vs_ours_off(results, "rho_0.6_full", 10, 0.8),
+        "noise_full_vs_ours_off_at_10": _vs_ours_off(results, "noise_full", 10, 1.05),
+        "misleader_full_vs_ours_off_at_10": _vs_ours_off(results, "misleader_full", 10, 1.05),
         "overhead_at_1000": _target(ratio1000, 2.0, "engine overhead <= 2 x TPE at 1000 trials"),
         "pipelining": _target(
             pipelining.get("ratio"), 1.1, "wall / (N x max(L, T)) <= 1.1 with one worker"
@@ -485,8 +490,11 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
         "pipelining_ratio": pipelining.get("ratio"),
         "speedup_2_workers": pipelining.get("speedup_2_workers"),
         "targets": targets,
+        "rho_curve": {rho: r(m, 25) for rho, m in RHO_METHODS.items() if r(m, 25) is not None},
+        "rho_methods": dict(RHO_METHODS),
         "llm_s_per_trial": results.get("llm_s_per_trial", {}),
         "paired_vs_ours_off": results.get("paired_vs_ours_off", {}),
+        "ratio_vs_ours_off": results.get("ratio_vs_ours_off", {}),
         "elapsed_s": results["elapsed_s"],
     }
 
@@ -495,3 +503,21 @@ def _upper(results: dict[str, Any], method: str, cp: int) -> float | None:
     """The upper 95% bound of ``method``'s paired regret difference to ours_off at ``cp``."""
     paired = ((results.get("paired_vs_ours_off") or {}).get(method) or {}).get(str(cp)) or {}
     return (paired.get("ci") or [None, None])[1]
+
+
+def _vs_ours_off(results: dict[str, Any], method: str, cp: int, factor: float) -> dict[str, Any]:
+    """The target ``method@cp <= factor x ours_off@cp``, with the task-level bootstrap
+    interval of the ratio when the results have it."""
+    regret = results["regret"]
+    figure = (regret.get(method) or {}).get(str(cp))
+    off = (regret.get("ours_off") or {}).get(str(cp))
+    rho = next((k for k, m in RHO_METHODS.items() if m == method), None)
+    name = method if rho is None else f"{method} (rho = {rho})"
+    ratio = ((results.get("ratio_vs_ours_off") or {}).get(method) or {}).get(str(cp)) or {}
+    return _target(
+        figure,
+        None if off is None else factor * off,
+        f"{name}@{cp} <= {factor:g} x ours_off@{cp}",
+        ratio=None if figure is None or not off else figure / off,
+        ratio_ci=ratio.get("ci", [None, None]),
+    )

@@ -47,3 +47,18 @@ def test_paired_difference_averages_seeds_per_task_and_bootstraps_tasks() -> Non
     low, high = result["ci"]
     assert -0.1 - 1e-9 <= low < result["mean"] < high <= 0.0 + 1e-9
     assert paired_difference({}, base)["mean"] is None
+
+
+def test_paired_ratio_is_a_ratio_of_task_means_with_a_task_bootstrap() -> None:
+    from benchmarks.quality.metrics import paired_ratio
+
+    ours = {("a", 0): 0.1, ("a", 1): 0.3, ("b", 0): 0.0, ("c", 0): 0.3}
+    base = {("a", 0): 0.2, ("a", 1): 0.2, ("b", 0): 0.2, ("c", 0): 0.2, ("d", 0): 0.5}
+    result = paired_ratio(ours, base)
+    assert result["n_tasks"] == 3 and result["n_pairs"] == 4
+    assert result["ratio"] == pytest.approx((0.2 + 0.0 + 0.3) / (0.2 + 0.2 + 0.2))
+    low, high = result["ci"]
+    assert 0.0 <= low < result["ratio"] < high <= 1.5 + 1e-9
+    assert paired_ratio({}, base)["ratio"] is None
+    zero = paired_ratio({("a", 0): 0.1}, {("a", 0): 0.0})
+    assert zero["ratio"] is None and zero["ci"] == [None, None]

@@ -62,6 +62,9 @@ def test_tiny_profile_summary_has_every_key(reference_dir: Path, tmp_path: Path)
         "ours_full_llm_s_per_trial",
         "noise_full_vs_ours_off_at_25",
         "adversarial_full_vs_ours_off_at_25_tight",
+        "rho_0.6_full_vs_ours_off_at_10",
+        "noise_full_vs_ours_off_at_10",
+        "misleader_full_vs_ours_off_at_10",
         "overhead_at_1000",
         "pipelining",
     }
@@ -72,7 +75,12 @@ def test_tiny_profile_summary_has_every_key(reference_dir: Path, tmp_path: Path)
     assert summary["llm_s_per_trial"]["noise_full"] > 0.0
     for target in summary["targets"].values():
         assert {"target", "figure", "bound", "met"} <= set(target)
-    assert Path(paths["md"]).read_text().startswith("# Search quality (tiny profile)")
+    # Six trials reach no trial-25 figure: the ρ curve is empty, the ρ table shows @10 as –.
+    assert summary["rho_curve"] == {}
+    assert summary["rho_methods"]["0"] == "noise_full"
+    markdown = Path(paths["md"]).read_text()
+    assert markdown.startswith("# Search quality (tiny profile)")
+    assert "## Regret against ρ" in markdown and "| ρ = 0.6 | rho_0.6_full |" in markdown
     assert json.loads(Path(paths["json"]).read_text())["runs"]
 
 
