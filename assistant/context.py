@@ -27,7 +27,11 @@ the table's width: the features past it are counted, not listed."""
 
 
 class FeatureInfo(BaseModel):
-    """One input column, and what it looks like (share missing, levels or range), no values."""
+    """One input column, and what it looks like (share missing, levels or range), no values.
+
+    A ``"text"`` column is free text (mostly distinct values of several words), which the
+    tools read as ``width`` numeric features (hashed word counts and a word count).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -37,10 +41,15 @@ class FeatureInfo(BaseModel):
     n_levels: int | None = Field(default=None, description="categories, for a categorical one")
     low: float | None = Field(default=None, description="smallest value, for a numeric one")
     high: float | None = Field(default=None, description="largest value, for a numeric one")
+    width: int | None = Field(
+        default=None, description="the numeric features it becomes, for a text one"
+    )
 
     def stats(self) -> str:
         """``", 0.5 to 12, 3% missing"``: what is known beyond the kind ("" when nothing)."""
         parts = []
+        if self.width is not None:
+            parts.append(f"{self.width} features")
         if self.n_levels is not None:
             parts.append(f"{self.n_levels} levels")
         if self.low is not None and self.high is not None:

@@ -8,10 +8,22 @@ so a trial never pickles the data.
 
 A table becomes a matrix through a :class:`FrameEncoding`, built from scikit-learn's own
 transformers (a ``ColumnTransformer`` of an ``OrdinalEncoder`` for categorical columns, a
-``FunctionTransformer`` for datetime parts, numeric columns passed through). It is plain
-data (the categories of each column), saved with the dataset, so the columns of new rows are
-coded exactly as the training rows were; :func:`~assistant.tools.evaluation.split_holdout`
-refits it on the training rows only (:meth:`Dataset.refit_encoding`).
+``FunctionTransformer`` for datetime parts, a ``HashingVectorizer`` for free text, numeric
+columns passed through). It is plain data (the kind of each column, the categories of the
+categorical ones), saved with the dataset, so the columns of new rows are coded exactly as
+the training rows were; :func:`~assistant.tools.evaluation.split_holdout` refits it on the
+training rows only (:meth:`Dataset.refit_encoding`).
+
+**Free text.** A string column whose values are mostly distinct and several words long (see
+:func:`is_text`) is text, not a categorical with a level per row: it becomes
+:data:`TEXT_FEATURES` hashed word counts (scikit-learn's ``HashingVectorizer``, unigrams,
+l2-normalized, signed buckets) and its word count, ``name_0 .. name_31`` and ``name_words``.
+The hashing is stateless: a row's features depend on that row alone, so there is nothing to
+fit, save or refit, the held-out rows can never leak into them, and new rows (with words
+never seen in training) are coded the same way. A fitted TF-IDF + truncated SVD (skrub's
+``StringEncoder``) extracts more signal from small vocabularies, but its vocabulary and
+components would have to be fitted on the training rows' raw text, which a saved dataset no
+longer has, and stored with the encoding.
 
 Example:
     >>> import numpy as np
@@ -27,7 +39,7 @@ import logging
 import math
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -50,21 +62,33 @@ DATETIME_PARTS = ("year", "month", "day", "weekday", "hour", "days")
 # Text columns whose every value starts like an ISO date are read as datetimes (CSV files).
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _NS_PER_DAY = 86_400 * 10**9
-ColumnKind = Literal["numeric", "categorical", "datetime"]
+# A text column becomes this many hashed word features (and its word count).
+TEXT_FEATURES = 32
+# The rule of is_text: at least this many values, this share of them distinct, and a
+# median of at least this many words per value.
+TEXT_MIN_ROWS = 20
+TEXT_MIN_DISTINCT = 0.5
+TEXT_MIN_WORDS = 3
+ColumnKind = Literal["numeric", "categorical", "datetime", "text"]
+_KINDS: tuple[ColumnKind, ...] = ("numeric", "categorical", "datetime", "text")
 
 
 class ColumnEncoding(BaseModel):
-    """How one input column is coded: ``categories`` (in code order) for a categorical one."""
+    """How one input column is coded: ``categories`` (in code order) for a categorical one,
+    the number of hashed word features for a text one."""
 
     name: str
     kind: ColumnKind
     categories: list[str] = []
+    text_features: int = 0
 
     @property
     def outputs(self) -> list[str]:
         """The feature names this column becomes."""
         if self.kind == "datetime":
             return [f"{self.name}_{part}" for part in DATETIME_PARTS]
+        if self.kind == "text":
+            return [f"{self.name}_{i}" for i in range(self.text_features)] + [f"{self.name}_words"]
         return [self.name]
 
 
@@ -81,10 +105,11 @@ class EncodedFrame(BaseModel):
 class FrameEncoding(BaseModel):
     """The fitted coding of a table's feature columns, as plain (JSON) data.
 
-    Numeric and boolean columns pass through as floats; other columns get category codes
-    ``0..k-1`` in the order of ``categories`` (fitted by scikit-learn's ``OrdinalEncoder``);
-    missing values, and values never seen in fitting, are coded NaN; datetime columns become
-    :data:`DATETIME_PARTS`. ``target`` is the label column that was left out.
+    Numeric and boolean columns pass through as floats; datetime columns become
+    :data:`DATETIME_PARTS`; free-text columns (:func:`is_text`) hashed word features and a
+    word count; other columns get category codes ``0..k-1`` in the order of ``categories``
+    (fitted by scikit-learn's ``OrdinalEncoder``). Missing values, and categories never seen
+    in fitting, are coded NaN. ``target`` is the label column that was left out.
 
     Example:
         >>> import pandas as pd
@@ -111,7 +136,12 @@ class FrameEncoding(BaseModel):
             raise ToolError(f"the frame has duplicate column names: {names}")
         features = features.set_axis(names, axis=1)
         kinds = {name: _column_kind(features[name]) for name in names}
-        columns = [ColumnEncoding(name=n, kind=kinds[n]) for n in names]
+        columns = [
+            ColumnEncoding(
+                name=n, kind=kinds[n], text_features=TEXT_FEATURES if kinds[n] == "text" else 0
+            )
+            for n in names
+        ]
         encoding = cls(columns=columns, target=target)
         transformer = encoding._build(categories=None)
         transformer.fit(encoding._prepare(features, pd))
@@ -204,17 +234,21 @@ class FrameEncoding(BaseModel):
             parts.append(("categorical", encoder, self._names("categorical")))
         if self._names("datetime"):
             parts.append(("datetime", FunctionTransformer(datetime_parts), self._names("datetime")))
+        if self._names("text"):
+            widths = [c.text_features for c in self._of("text")]
+            hashing = FunctionTransformer(text_features, kw_args={"widths": widths})
+            parts.append(("text", hashing, self._names("text")))
         return ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
 
     def _order(self) -> np.ndarray:
         """Where each matrix column (in frame order) sits in the transformer's output."""
-        by_kind: dict[ColumnKind, list[int]] = {"numeric": [], "categorical": [], "datetime": []}
+        by_kind: dict[ColumnKind, list[int]] = {kind: [] for kind in _KINDS}
         position = 0
         for column in self.columns:
             width = len(column.outputs)
             by_kind[column.kind].extend(range(position, position + width))
             position += width
-        grouped = by_kind["numeric"] + by_kind["categorical"] + by_kind["datetime"]
+        grouped = [i for kind in _KINDS for i in by_kind[kind]]  # the order of _build's parts
         return np.argsort(np.array(grouped, dtype=np.intp))
 
     def _prepare(self, features: Any, pd: Any, report: EncodedFrame | None = None) -> Any:
@@ -231,7 +265,7 @@ class FrameEncoding(BaseModel):
                         f"column {column.name!r} must be numeric, as in training: {exc}"
                     ) from exc
                 columns[column.name] = pd.Series(values, index=series.index).astype("float64")
-            elif column.kind == "categorical":
+            elif column.kind in ("categorical", "text"):
                 present = series.notna()
                 text = pd.Series(np.nan, index=series.index, dtype=object)
                 text[present] = series[present].astype(str).astype(object)
@@ -259,7 +293,28 @@ def _column_kind(series: Any) -> ColumnKind:
         dates = texts and bool(present.str.match(_ISO_DATE.pattern).all())
         if dates and _as_datetime(present, pd).notna().all():
             return "datetime"
-    return "categorical"
+    return "text" if is_text(present) else "categorical"
+
+
+def is_text(values: Any) -> bool:
+    """Whether a column's present ``values`` are free text rather than categories.
+
+    The rule: at least :data:`TEXT_MIN_ROWS` values, all strings, at least
+    :data:`TEXT_MIN_DISTINCT` of them distinct, and a median of at least
+    :data:`TEXT_MIN_WORDS` words (split on white space). Ids and codes ("A-1023") are one
+    word, names and short labels ("New York") two, so they stay categorical, however many.
+
+    >>> import pandas as pd
+    >>> is_text(pd.Series([f"review number {i} was fine" for i in range(30)]))
+    True
+    >>> is_text(pd.Series([f"user_{i}" for i in range(30)]))
+    False
+    """
+    if len(values) < TEXT_MIN_ROWS or not values.map(lambda v: isinstance(v, str)).all():
+        return False
+    if values.nunique() < TEXT_MIN_DISTINCT * len(values):
+        return False
+    return bool(values.str.split().str.len().median() >= TEXT_MIN_WORDS)
 
 
 def _as_datetime(series: Any, pd: Any) -> Any:
@@ -283,6 +338,29 @@ def datetime_parts(frame: Any) -> np.ndarray:
         missing = stamps.isna().to_numpy()
         days = np.where(missing, np.nan, days)
         blocks.append(np.column_stack([block, days]))
+    return np.hstack(blocks) if blocks else np.empty((len(frame), 0))
+
+
+def text_features(frame: Any, widths: Sequence[int]) -> np.ndarray:
+    """Each text column's hashed word counts (``widths[i]`` of them) and its word count,
+    side by side; NaN throughout for a missing value.
+
+    A ``HashingVectorizer`` (word unigrams, lower-cased, signed buckets, l2-normalized) needs
+    no fitting, so this is a plain function of each row.
+    """
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    blocks = []
+    for name, width in zip(frame.columns, widths, strict=True):
+        values = frame[name]
+        missing = values.isna().to_numpy()
+        texts = values.where(~missing, "").astype(str)
+        hashing = HashingVectorizer(n_features=width, alternate_sign=True, norm="l2")
+        hashed = hashing.transform(texts).toarray()
+        words = texts.str.split().str.len().to_numpy(dtype=np.float64)
+        block = np.column_stack([hashed, words])
+        block[missing] = np.nan
+        blocks.append(block)
     return np.hstack(blocks) if blocks else np.empty((len(frame), 0))
 
 
@@ -411,8 +489,8 @@ class Dataset:
 
         Columns are coded by ``encoding``, fitted on ``frame`` when omitted (see
         :class:`FrameEncoding`): numeric and boolean columns become floats, datetime columns
-        numeric parts, every other column category codes (missing values stay NaN), marked
-        categorical.
+        numeric parts, free-text columns hashed word features, every other column category
+        codes (missing values stay NaN), marked categorical.
         """
         if target not in frame.columns:
             raise ToolError(f"target column {target!r} is not in the frame")
@@ -542,10 +620,11 @@ class Dataset:
         )
 
     def _feature_info(self) -> tuple[FeatureInfo, ...]:
-        """Each feature's kind and summary (images: kind only, their pixels say nothing)."""
+        """Each feature's kind and summary (images: kind only, their pixels say nothing); a
+        text column is one entry of kind "text", not its hashed features."""
         mask = self.categorical if self.categorical is not None else np.zeros(self.n_features)
         if self.image_shape is not None or not self.n_rows:
-            return tuple(
+            return self._with_text_columns(
                 FeatureInfo(name=n, kind="categorical" if m else "numeric")
                 for n, m in zip(self.feature_names, mask, strict=True)
             )
@@ -565,7 +644,27 @@ class Dataset:
                 summary.update(low=float(lows[j]), high=float(highs[j]))
             kind = "categorical" if categorical else "numeric"
             features.append(FeatureInfo(name=name, kind=kind, **summary))
-        return tuple(features)
+        return self._with_text_columns(features)
+
+    def _with_text_columns(self, features: Iterable[FeatureInfo]) -> tuple[FeatureInfo, ...]:
+        """``features`` (one per matrix column) with each text column's outputs as one entry;
+        its share missing is that of its word count."""
+        listed = tuple(features)
+        if self.encoding is None or not any(c.kind == "text" for c in self.encoding.columns):
+            return listed
+        merged: list[FeatureInfo] = []
+        position = 0
+        for column in self.encoding.columns:
+            width = len(column.outputs)
+            if column.kind == "text":
+                words = listed[position + width - 1]
+                merged.append(
+                    FeatureInfo(name=column.name, kind="text", missing=words.missing, width=width)
+                )
+            else:
+                merged.extend(listed[position : position + width])
+            position += width
+        return tuple(merged)
 
     def _levels(self) -> dict[str, int]:
         """The number of categories the encoding knows for each categorical feature."""
