@@ -6,6 +6,14 @@ columns, one-hot encoding for categorical ones); tree models read the raw column
 estimator runs single-threaded (``n_jobs=1``) because trials run in parallel instead, and
 iteration counts are capped so that one evaluation on a small dataset takes seconds.
 
+One-hot width is bounded: a categorical column becomes at most :data:`ONE_HOT_MAX_COLUMNS`
+columns, whatever its number of levels, so the dense matrix is at most ``n_numeric +
+ONE_HOT_MAX_COLUMNS * n_categorical`` wide. scikit-learn's ``OneHotEncoder`` does the
+grouping: levels seen in fewer than :data:`ONE_HOT_MIN_FREQUENCY` training rows, and all but
+the most frequent ``ONE_HOT_MAX_COLUMNS - 1``, share one "infrequent" column, which also
+takes levels never seen in training. HistGradientBoosting reads categorical codes natively
+when a column has at most 255 levels, and as ordered codes (like numbers) otherwise.
+
 Example:
     >>> from sklearn.datasets import load_diabetes
     >>> from assistant.tools import Dataset
@@ -49,6 +57,10 @@ from .metrics import Metric
 
 # HistGradientBoosting reads categorical codes only below its bin count.
 _MAX_CATEGORY_CODE = 254
+# The most columns one categorical column becomes by one-hot encoding (the last one holds
+# the infrequent levels), and how many training rows a level needs for a column of its own.
+ONE_HOT_MAX_COLUMNS = 20
+ONE_HOT_MIN_FREQUENCY = 5
 
 
 class SklearnTool(Tool):
@@ -112,13 +124,20 @@ def _one_thread() -> threadpool_limits:
 
 
 def _preprocessor(data: Dataset) -> Pipeline | ColumnTransformer:
+    """Median-imputed, standardized numeric columns; categorical ones one-hot encoded into
+    at most :data:`ONE_HOT_MAX_COLUMNS` columns each (rare and unseen levels share one)."""
     numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
     mask = data.categorical
     if mask is None or not mask.any():
         return numeric
     categorical = make_pipeline(
         SimpleImputer(strategy="most_frequent"),
-        OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+        OneHotEncoder(
+            handle_unknown="infrequent_if_exist",
+            max_categories=ONE_HOT_MAX_COLUMNS,
+            min_frequency=ONE_HOT_MIN_FREQUENCY,
+            sparse_output=False,
+        ),
     )
     return ColumnTransformer(
         [
@@ -268,14 +287,18 @@ class HistGradientBoostingTool(SklearnTool):
 
 
 def _native_categorical(data: Dataset, X: np.ndarray) -> np.ndarray | None:
-    """The categorical mask, when every categorical column holds small non-negative codes."""
+    """The categorical columns holding small non-negative integer codes (at most 255
+    levels); a column with more levels is read as ordered codes, like a numeric one."""
     mask = data.categorical
     if mask is None or not mask.any():
         return None
-    codes = X[:, mask]
-    codes = codes[np.isfinite(codes)]
-    usable = np.all(codes >= 0) and np.all(codes <= _MAX_CATEGORY_CODE)
-    return mask if usable and np.all(codes == np.round(codes)) else None
+    native = np.zeros_like(mask, dtype=bool)
+    for column in np.flatnonzero(mask):
+        codes = X[:, column]
+        codes = codes[np.isfinite(codes)]
+        usable = np.all(codes >= 0) and np.all(codes <= _MAX_CATEGORY_CODE)
+        native[column] = bool(usable and np.all(codes == np.round(codes)))
+    return native if native.any() else None
 
 
 class SVMTool(SklearnTool):
@@ -503,6 +526,8 @@ SKLEARN_TOOLS: tuple[type[SklearnTool], ...] = (
 )
 
 __all__ = [
+    "ONE_HOT_MAX_COLUMNS",
+    "ONE_HOT_MIN_FREQUENCY",
     "SKLEARN_TOOLS",
     "HistGradientBoostingTool",
     "KNNTool",
