@@ -11,6 +11,7 @@ MODULES = [
     "assistant.tools",
     "assistant.tools.base",
     "assistant.tools.data",
+    "assistant.tools.ensemble",
     "assistant.tools.evaluation",
     "assistant.tools.function_tool",
     "assistant.tools.metrics",
