@@ -26,7 +26,7 @@ from optuna.trial import TrialState
 from assistant.cash import config_of, family_of
 from assistant.errors import AssistantError
 from assistant.llm_health import LLMHealthSummary
-from assistant.records import LLMBudget, LLMBudgetStatus
+from assistant.records import EnsembleEvaluation, LLMBudget, LLMBudgetStatus
 from assistant.session import FinalEvaluation, Isolation, TuningSession
 from assistant.store import Store
 
@@ -59,6 +59,11 @@ class TuningResult:
         self.study: optuna.Study = session.study
         self.final = final
         self.best_model = model
+        """The refitted model of the best configuration, or the members' models (a tuple)
+        when an ensemble was kept; :meth:`predict` handles both."""
+        self.ensemble: EnsembleEvaluation | None = final.ensemble if final else None
+        """The ensemble built after tuning, kept or not, with its cross-fitted and held-out
+        scores beside the best single configuration's (``None``: none was built)."""
         complete = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         best = self.study.best_trial if complete else None  # none: the session was stopped
         self.family: str | None = family_of(best) if best else None
@@ -72,25 +77,40 @@ class TuningResult:
 
     @property
     def test_score(self) -> float | None:
-        """The held-out score of the refitted best configuration."""
+        """The held-out score of :attr:`best_model`: the kept ensemble's, else the refitted
+        best configuration's (``final.test_score``)."""
+        if self.ensemble is not None and self.ensemble.kept:
+            return self.ensemble.test_score
         return self.final.test_score if self.final else None
 
     @property
     def test_interval(self) -> tuple[float | None, float | None]:
         """The bootstrap 95% interval of :attr:`test_score`."""
+        if self.ensemble is not None and self.ensemble.kept:
+            return self.ensemble.ci_low, self.ensemble.ci_high
         return (self.final.ci_low, self.final.ci_high) if self.final else (None, None)
 
     @property
     def deployed_model(self) -> DeployedModel:
-        """The refitted best model with the coding of the training columns, ready for raw
-        rows (see :mod:`assistant.deploy`)."""
+        """The refitted best model (the ensemble, when one was kept) with the coding of the
+        training columns, ready for raw rows (see :mod:`assistant.deploy`)."""
         if self._deployed is None:
             from assistant.deploy import deployed_from
+            from assistant.tools import get_tool
 
-            if self.family is None:
-                self._deployed = deployed_from(self.session, self.best_model)
+            blend = self.session.best_blend
+            if blend is not None and self.ensemble is not None and self.ensemble.kept:
+                members = [m.model_dump(mode="json") for m in self.ensemble.members]
+                self._deployed = deployed_from(
+                    self.session, self.best_model, blend, {"ensemble": members}
+                )
+            elif self.family is not None:
+                tool = get_tool(self.family)
+                self._deployed = deployed_from(
+                    self.session, self.best_model, tool, self.best_config
+                )
             else:
-                self._deployed = _deployed_family(self, self.family)
+                self._deployed = deployed_from(self.session, self.best_model)
         return self._deployed
 
     def predict(self, data: Any) -> np.ndarray:
@@ -121,31 +141,12 @@ class TuningResult:
     def __repr__(self) -> str:
         test = f", test={self.test_score:.4g}" if self.test_score is not None else ""
         family = f", family={self.family!r}" if self.family else ""
+        if self.ensemble is not None and self.ensemble.kept:
+            family += f", ensemble of {len(self.ensemble.members)}"
         return (
             f"TuningResult({self.metric}: cv={self.cv_score:.4g}{test}{family}, "
             f"best={self.best_config}, session={self.session_id!r})"
         )
-
-
-def _deployed_family(result: TuningResult, family: str) -> DeployedModel:
-    """The deployable model of a ``model="auto"`` session: the winning family's tool, its
-    own configuration, and the coding of the training columns."""
-    from assistant.deploy import DeployedModel
-    from assistant.tools import get_tool
-    from assistant.tools.data import FrameEncoding
-
-    if result.best_model is None:
-        raise AssistantError("this result has no refitted model to predict with")
-    train, _test = result.session.load_data()
-    return DeployedModel(
-        tool=get_tool(family),
-        model=result.best_model,
-        encoding=train.encoding or FrameEncoding.numeric(train.feature_names),
-        task=result.session.spec.task,
-        metric=result.metric,
-        classes=train.classes,
-        config=result.best_config,
-    )
 
 
 def tune(
@@ -168,6 +169,7 @@ def tune(
     isolation: Isolation = "process",
     llm_budget: LLMBudget | dict[str, Any] | str | None = None,
     families: list[str] | None = None,
+    ensemble: bool | None = None,
 ) -> TuningResult:
     """Tune a model on ``data`` and evaluate the best configuration on held-out rows.
 
@@ -203,6 +205,10 @@ def tune(
             was spent.
         families: with ``model="auto"``, the tools to race (default: a few sensible ones
             for the task, the LLM's pick first).
+        ensemble: after tuning, blend the best trials by greedy ensemble selection over
+            out-of-fold predictions, and keep the blend as ``best_model`` only when its
+            cross-fitted score beats the best single configuration (``result.ensemble``
+            says what was built and why). ``None``: on for ``model="auto"``, off otherwise.
     """
     from assistant.llm.config import LLMConfig
 
@@ -236,6 +242,7 @@ def tune(
         isolation=isolation,
         llm_budget=llm_budget,
         families=families,
+        ensemble=ensemble,
     )
     callbacks, cleanup = _progress(session, verbose)
     # Our progress view replaces Optuna's per-trial log lines.

@@ -121,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--n-jobs", type=int, default=1, help="trials run in parallel")
     tune.add_argument("--notes", default="", help="free text the LLM reads")
     tune.add_argument("--name", default=None, help="session name")
+    tune.add_argument(
+        "--ensemble",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="blend the best trials after tuning, kept when it beats the best single one in "
+        "cross-fitted validation (default: on for --model auto)",
+    )
 
     sessions = sub.add_parser("sessions", help="list sessions in the store")
     _add_common(sessions)
@@ -291,6 +298,7 @@ def cmd_tune(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         notes=args.notes,
         name=args.name,
         llm_budget=_llm_budget(args),
+        ensemble=args.ensemble,
     )
     payload = _run_session(session, args, n_jobs=args.n_jobs, timeout=args.timeout)
     payload["storage"] = store.display_url
@@ -377,6 +385,10 @@ def _summary(session: Any, payload: dict[str, Any], store: Any) -> str:
             f"Held-out {final['metric']}: {final['test_score']:.4f} "
             f"(95% CI {final['ci_low']:.4f}–{final['ci_high']:.4f}, n={final['n_test']})"
         )
+        if final.get("ensemble"):
+            from assistant.records import EnsembleEvaluation
+
+            lines.append(EnsembleEvaluation.model_validate(final["ensemble"]).headline())
     health = payload.get("llm_health")
     if health:
         from assistant.llm_health import LLMHealthSummary

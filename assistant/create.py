@@ -71,6 +71,7 @@ def create_session(
     data_dir: str | Path | None = None,
     llm_budget: LLMBudget | dict[str, Any] | str | None = None,
     families: list[str] | None = None,
+    ensemble: bool | None = None,
 ) -> TuningSession:
     """Create a session (and its study) for ``data`` and ``tool`` (a registered tool name,
     a module path, or ``"auto"``: several families race, see :mod:`assistant.cash`; with
@@ -79,7 +80,8 @@ def create_session(
     ``None`` for the configured default; only its public settings are stored.
     ``llm_budget`` (an :class:`~assistant.records.LLMBudget`, a dict of its fields or its
     compact spelling ``tokens:N,seconds:S,usd:D``) caps the LLM calls of the whole session,
-    the choice of tool included."""
+    the choice of tool included. ``ensemble`` builds a blend of the best trials after
+    tuning (see :mod:`assistant.ensemble`); ``None`` does so for ``"auto"`` only."""
     from assistant.llm.config import LLMConfig, resolve_llm_config
     from assistant.session import TuningSession
     from assistant.tools import get_tool, resolve_metric
@@ -92,6 +94,7 @@ def create_session(
     if llm_config.api_key_value():
         store.add_secret(llm_config.api_key_value())
     train, _test = split_holdout(data, test_size=test_size, seed=seed)
+    blend = tool == "auto" if ensemble is None else ensemble
     session_id = new_session_id()
     store.create_session(
         name=name or f"{tool} on {data.name}",
@@ -130,6 +133,7 @@ def create_session(
         trial_timeout_s=trial_timeout_s,
         llm_budget=budget,
         families=raced,
+        ensemble=blend,
     )
     with optuna_quiet():  # its "A new study created" line is our business, not the user's
         storage, direction = store.optuna_storage, resolved.direction

@@ -196,27 +196,31 @@ class DeployedModel:
         )
 
 
-def deployed_from(session: Any, model: Any) -> DeployedModel:
-    """The deployable model of a finished session whose best configuration was refitted."""
+def deployed_from(
+    session: Any, model: Any, tool: Any = None, config: dict[str, Any] | None = None
+) -> DeployedModel:
+    """The deployable model of a finished session whose best configuration was refitted:
+    ``tool`` trained ``model`` on ``config`` (default: the session's tool and the best
+    trial's parameters; a ``model="auto"`` session or an ensemble passes its own)."""
     from assistant.tools import get_tool
     from assistant.tools.data import FrameEncoding
 
     if model is None:
         raise AssistantError(
             "this result has no refitted model to predict with: the session finished no "
-            "trial, or its model is a function that only returns scores"
+            "trial, was stopped before its final refit, or its model is a function that "
+            "only returns scores"
         )
     train, _test = session.load_data()
     encoding = train.encoding or FrameEncoding.numeric(train.feature_names)
-    complete = session.study.best_trial
     return DeployedModel(
-        tool=get_tool(session.spec.tool),
+        tool=tool if tool is not None else get_tool(session.spec.tool),
         model=model,
         encoding=encoding,
         task=session.spec.task,
         metric=session.spec.metric,
         classes=train.classes,
-        config=dict(complete.params),
+        config=dict(config if config is not None else session.study.best_trial.params),
     )
 
 

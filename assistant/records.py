@@ -467,11 +467,61 @@ class SessionSpec(BaseModel):
     families: list[str] | None = None
     """``model="auto"``: the families raced (``tool`` is ``"auto"``), in the engine's order;
     ``None`` for a session of one family."""
+    ensemble: bool = False
+    """Build a greedy ensemble of the best trials after tuning, kept when it beats the best
+    single configuration in cross-fitted validation."""
+
+
+class EnsembleMember(BaseModel):
+    """One tuned configuration in an ensemble, with its weight (share of selection rounds)."""
+
+    trial: int
+    family: str
+    config: dict[str, Any]
+    weight: float
+    cv_score: float
+    """The trial's own cross-validated score."""
+
+
+class EnsembleEvaluation(BaseModel):
+    """The greedy ensemble of the best trials (see :mod:`assistant.ensemble`), and whether
+    it was kept as the session's model.
+
+    ``cv_score`` is cross-fitted (weights chosen on the other folds, scored on each fold);
+    ``best_single_cv`` is the best candidate's score on the same folds. The ensemble is
+    kept only when ``cv_score`` beats it; the held-out score (``test_score`` with its
+    interval) is measured either way when the blend has two members or more, so both can be
+    compared, but it never decides.
+    """
+
+    kept: bool
+    reason: str
+    n_candidates: int
+    members: list[EnsembleMember] = Field(default_factory=list)
+    cv_score: float | None = None
+    best_single_cv: float | None = None
+    test_score: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+    def headline(self) -> str:
+        """One line: the members, whether the blend was kept and why, its held-out score."""
+        if len(self.members) < 2:
+            return f"Ensemble: not used ({self.reason})."
+        parts = ", ".join(f"{m.family} #{m.trial} {m.weight:.2f}" for m in self.members)
+        verdict = "kept" if self.kept else "not kept"
+        line = f"Ensemble of {len(self.members)} ({parts}): {verdict}, {self.reason}"
+        if self.test_score is not None:
+            line += f"; held-out {self.test_score:.4f}"
+            if self.ci_low is not None and self.ci_high is not None:
+                line += f" (95% CI {self.ci_low:.4f}–{self.ci_high:.4f})"
+        return line + "."
 
 
 class FinalEvaluation(BaseModel):
     """The best configuration refitted on the whole training split and scored once on the
-    held-out split, with a bootstrap 95% interval."""
+    held-out split, with a bootstrap 95% interval; and the ensemble of the best trials when
+    the session builds one (``ensemble``)."""
 
     config: dict[str, Any]
     metric: str
@@ -483,6 +533,8 @@ class FinalEvaluation(BaseModel):
     test_seed: int
     family: str | None = None
     """The family of the best configuration, in a ``model="auto"`` session."""
+    ensemble: EnsembleEvaluation | None = None
+    """The ensemble built after tuning (``None``: the session builds none)."""
 
 
 class SessionResult(BaseModel):

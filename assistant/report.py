@@ -32,7 +32,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from assistant import __version__, events
 from assistant.llm_health import LLMHealthSummary, summarize_llm_health
-from assistant.records import LLMBudgetStatus
+from assistant.records import EnsembleEvaluation, LLMBudgetStatus
 from assistant.sampler import SUGGESTION_ATTR
 from assistant.store import SessionRecord, Store
 from assistant.timeline import (
@@ -453,7 +453,7 @@ def _final(timeline: list[TimelineEntry]) -> str:
     if not finals:
         return _note("Not evaluated: the session has not finished with a complete trial.")
     f = finals[-1]
-    return _key_values(
+    single = _key_values(
         [
             ("Metric", f.metric),
             ("Held-out score", format_score(f.test_score)),
@@ -463,6 +463,34 @@ def _final(timeline: list[TimelineEntry]) -> str:
             ("Configuration", format_config(f.config)),
         ]
     )
+    return single + _ensemble(f.ensemble) if f.ensemble is not None else single
+
+
+def _ensemble(ensemble: EnsembleEvaluation) -> str:
+    """The ensemble beside the best single configuration: kept or not, and both scores."""
+    parts = [f"<h3>Ensemble of the best trials</h3>{_note(ensemble.headline())}"]
+    if len(ensemble.members) >= 2:
+        parts.append(
+            _key_values(
+                [
+                    ("Kept as the model", "yes" if ensemble.kept else "no"),
+                    ("Cross-fitted CV score", format_score(ensemble.cv_score)),
+                    ("Best single on the same folds", format_score(ensemble.best_single_cv)),
+                    ("Held-out score", format_score(ensemble.test_score)),
+                    (
+                        "95% CI (bootstrap)",
+                        f"{format_score(ensemble.ci_low)} – {format_score(ensemble.ci_high)}",
+                    ),
+                ]
+            )
+        )
+        rows = [
+            [f"#{m.trial}", m.family, f"{m.weight:.2f}", format_score(m.cv_score),
+             format_config(m.config)]
+            for m in ensemble.members
+        ]  # fmt: skip
+        parts.append(html_table(["Trial", "Family", "Weight", "CV score", "Configuration"], rows))
+    return "".join(parts)
 
 
 # -- pieces --------------------------------------------------------------------------------

@@ -410,7 +410,8 @@ class Run:
         if result.n_complete == 0 and not stopped:
             raise self._failed_without_results(study, result)
         if result.best_config is not None and not stopped:
-            result = result.model_copy(update={"final": session.evaluate_best(study)})
+            final = session.evaluate_best(study, out_of_time=self._time_left() == 0.0)
+            result = result.model_copy(update={"final": final})
         session.store.update_session(
             session.id, status=result.status, result=result.model_dump(mode="json")
         )

@@ -34,8 +34,10 @@ from optuna.trial import FrozenTrial, TrialState
 from assistant import events
 from assistant.cash import config_of, family_of
 from assistant.create import DATA_DIR_ENV, create_session, default_data_dir
+from assistant.ensemble import build_ensemble
 from assistant.llm_health import summarize_llm_health
 from assistant.records import (
+    EnsembleEvaluation,
     FinalEvaluation,
     Isolation,
     LLMBudgetStatus,
@@ -72,6 +74,9 @@ class TuningSession:
         self.stop_flag = threading.Event()
         """Set by :meth:`stop` (or a recorded stop): the run ends after its trials in flight."""
         self.best_model: Any = None
+        """The refitted best model (a tuple of the members' models when an ensemble won)."""
+        self.best_blend: Any = None
+        """The kept ensemble (:class:`~assistant.tools.ensemble.Blend`), if any."""
         self.llm_config: Any = None
         """The LLM settings given at creation, key included (the store has the public part)."""
         self._run: Run | None = None
@@ -181,10 +186,15 @@ class TuningSession:
             llm_ready,
         )  # fmt: skip
 
-    def evaluate_best(self, study: optuna.Study | None = None) -> FinalEvaluation:
+    def evaluate_best(
+        self, study: optuna.Study | None = None, *, out_of_time: bool = False
+    ) -> FinalEvaluation:
         """Refit the best configuration (of the winning family, in a ``model="auto"``
         session) on the training split and score it once on the held-out split (seeded
-        apart from tuning), recording the result."""
+        apart from tuning), recording the result; with ``spec.ensemble``, also build the
+        ensemble of the best trials (see :mod:`assistant.ensemble`), which becomes
+        :attr:`best_model` when it is kept; ``out_of_time`` (the run's time limit is spent)
+        records the ensemble as not built, rather than spend more time on it."""
         from assistant.tools import get_tool
         from assistant.tools.evaluation import holdout_evaluate
 
@@ -196,6 +206,16 @@ class TuningSession:
         test_seed = self.spec.seed + 1_000_003
         holdout = holdout_evaluate(tool, train, test, config, self.spec.metric, seed=test_seed)
         self.best_model = holdout.model
+        ensemble = None
+        if self.spec.ensemble and out_of_time:
+            ensemble = EnsembleEvaluation(
+                kept=False, reason="the session's time limit was spent", n_candidates=0
+            )
+        elif self.spec.ensemble:
+            built = build_ensemble(study.trials, self.spec, train, test, test_seed)
+            ensemble = built.evaluation
+            if built.blend is not None:
+                self.best_model, self.best_blend = built.models, built.blend
         final = FinalEvaluation(
             config=config,
             family=family,
@@ -206,6 +226,7 @@ class TuningSession:
             ci_high=holdout.ci_high,
             n_test=holdout.n_test,
             test_seed=test_seed,
+            ensemble=ensemble,
         )
         events.emit(self.store, self.id, events.FinalEvaluated.model_validate(final.model_dump()))
         return final

@@ -142,6 +142,7 @@ def _describe(p: events.Payload, kind: str, trial: int | None, metric: str) -> s
             f"Held-out evaluation: {p.metric} {format_score(p.test_score)} "
             f"(95% CI {format_score(p.ci_low)}–{format_score(p.ci_high)}, "
             f"n={p.n_test}; CV {format_score(p.cv_score)})"
+            + (f". {p.ensemble.headline()}" if p.ensemble is not None else "")
         )
     if isinstance(p, events.SessionEnded):
         verb = "finished" if kind == events.SESSION_FINISHED else "stopped"

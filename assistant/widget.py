@@ -204,6 +204,13 @@ class SessionWidget:
                     f" [{format_score(f.ci_low)}, {format_score(f.ci_high)}]"
                 )
             )
+            if f.ensemble is not None and f.ensemble.kept:
+                parts.append(
+                    _e(
+                        f"ensemble of {len(f.ensemble.members)}: held-out "
+                        f"{format_score(f.ensemble.test_score)}"
+                    )
+                )
         latest = (
             f"<br><small>{_e(describe_event(self._latest_event, self.view.metric))}</small>"
             if self._latest_event is not None

@@ -21,24 +21,37 @@ export type Reason3 = string;
 export type CiHigh = number | null;
 export type CiLow = number | null;
 export type CvScore = number;
-export type Family3 = string | null;
+export type BestSingleCv = number | null;
+export type CiHigh1 = number | null;
+export type CiLow1 = number | null;
+export type CvScore1 = number | null;
+export type Kept = boolean;
+export type CvScore2 = number;
+export type Family3 = string;
+export type Trial = number;
+export type Weight = number;
+export type Members = EnsembleMember[];
+export type NCandidates = number;
+export type Reason4 = string;
+export type TestScore = number | null;
+export type Family4 = string | null;
 export type Metric = string;
 export type NTest = number;
-export type TestScore = number;
+export type TestScore1 = number;
 export type TestSeed = number;
 export type MaxCostUsd = number | null;
 export type MaxSeconds = number | null;
 export type MaxTokens = number | null;
 export type InputUsdPerMtok = number;
 export type OutputUsdPerMtok = number;
-export type Reason4 = string;
+export type Reason5 = string;
 export type Calls = number;
 export type CostUsd = number | null;
 export type Seconds = number;
 export type Tokens = number;
 export type Permanent = boolean;
 export type Previous = 'ok' | 'degraded' | 'unavailable';
-export type Reason5 = string;
+export type Reason6 = string;
 export type Restarted = boolean;
 export type RetryInS = number | null;
 export type State = 'ok' | 'degraded' | 'unavailable';
@@ -48,7 +61,7 @@ export type Rung = number;
 export type BestScore1 = number | null;
 export type BestTrial1 = number | null;
 export type Error = string | null;
-export type Family4 = string;
+export type Family5 = string;
 export type NComplete = number;
 export type NFailed = number;
 export type NPruned = number;
@@ -57,6 +70,7 @@ export type Scores = FamilyScore[];
 export type Survivors = string[];
 export type DataDir = string;
 export type Direction = 'minimize' | 'maximize';
+export type Ensemble = boolean;
 export type Families = string[] | null;
 export type Isolation = 'process' | 'inline';
 export type Metric1 = string;
@@ -75,22 +89,22 @@ export type BestConfig = {
 export type BestCvScore = number | null;
 export type BestFamily = string | null;
 export type Error2 = string | null;
-export type CiHigh1 = number | null;
-export type CiLow1 = number | null;
-export type CvScore1 = number;
-export type Family5 = string | null;
+export type CiHigh2 = number | null;
+export type CiLow2 = number | null;
+export type CvScore3 = number;
+export type Family6 = string | null;
 export type Metric2 = string;
 export type NTest1 = number;
-export type TestScore1 = number;
+export type TestScore2 = number;
 export type TestSeed1 = number;
-export type Reason6 = string;
+export type Reason7 = string;
 export type SinceTrial = number | null;
 export type SpentOut = boolean;
 export type Calls1 = number;
 export type CallsAnswered = number;
 export type LlmTrials = number;
 export type ModelSteps = number;
-export type Reason7 = string;
+export type Reason8 = string;
 export type Restarts = number;
 export type SinceTrial1 = number | null;
 export type State1 = 'ok' | 'degraded' | 'unavailable' | 'off' | 'unused';
@@ -129,7 +143,7 @@ export type Call = boolean;
  * steps that made this call before this one
  */
 export type Calls2 = number;
-export type Reason8 = string;
+export type Reason9 = string;
 export type LlmStd = number | null;
 export type LlmWeight = number | null;
 export type PlannedAt = number | null;
@@ -145,7 +159,7 @@ export type Race = string | null;
 export type Rationale2 = string;
 export type Requested1 = string[] | null;
 export type Tool1 = string;
-export type Reason9 = string;
+export type Reason10 = string;
 export type Device = string | null;
 export type DurationS = number;
 export type Error3 = string | null;
@@ -154,16 +168,16 @@ export type Seed1 = number;
 export type Status1 = ('complete' | 'failed' | 'pruned' | 'timeout') | 'rejected';
 export type Traceback = string | null;
 export type Value1 = number | null;
-export type Family6 = string | null;
+export type Family7 = string | null;
 export type WorkerId1 = string | null;
 export type Action = 'stop' | 'accept' | 'reject' | 'edit';
-export type Config5 = {
+export type Config6 = {
   [k: string]: unknown;
 } | null;
-export type Trial = number | null;
+export type Trial1 = number | null;
 export type Direction1 = 'minimize' | 'maximize';
 export type Error4 = string | null;
-export type Reason10 = string;
+export type Reason11 = string;
 export type Restarts1 = number;
 export type SinceTrial2 = number | null;
 export type State2 = 'ok' | 'degraded' | 'unavailable';
@@ -271,14 +285,51 @@ export interface FinalEvaluated {
   ci_low: CiLow;
   config: Config;
   cv_score: CvScore;
-  family?: Family3;
+  ensemble?: EnsembleEvaluation | null;
+  family?: Family4;
   metric: Metric;
   n_test: NTest;
-  test_score: TestScore;
+  test_score: TestScore1;
   test_seed: TestSeed;
   [k: string]: unknown;
 }
 export interface Config {
+  [k: string]: unknown;
+}
+/**
+ * The greedy ensemble of the best trials (see :mod:`assistant.ensemble`), and whether
+ * it was kept as the session's model.
+ *
+ * ``cv_score`` is cross-fitted (weights chosen on the other folds, scored on each fold);
+ * ``best_single_cv`` is the best candidate's score on the same folds. The ensemble is
+ * kept only when ``cv_score`` beats it; the held-out score (``test_score`` with its
+ * interval) is measured either way when the blend has two members or more, so both can be
+ * compared, but it never decides.
+ */
+export interface EnsembleEvaluation {
+  best_single_cv?: BestSingleCv;
+  ci_high?: CiHigh1;
+  ci_low?: CiLow1;
+  cv_score?: CvScore1;
+  kept: Kept;
+  members?: Members;
+  n_candidates: NCandidates;
+  reason: Reason4;
+  test_score?: TestScore;
+  [k: string]: unknown;
+}
+/**
+ * One tuned configuration in an ensemble, with its weight (share of selection rounds).
+ */
+export interface EnsembleMember {
+  config: Config1;
+  cv_score: CvScore2;
+  family: Family3;
+  trial: Trial;
+  weight: Weight;
+  [k: string]: unknown;
+}
+export interface Config1 {
   [k: string]: unknown;
 }
 /**
@@ -288,7 +339,7 @@ export interface Config {
  */
 export interface LLMBudgetSpent {
   budget: LLMBudget;
-  reason: Reason4;
+  reason: Reason5;
   spent: LLMSpend;
   [k: string]: unknown;
 }
@@ -334,7 +385,7 @@ export interface LLMSpend {
 export interface LLMHealthChanged {
   permanent?: Permanent;
   previous: Previous;
-  reason: Reason5;
+  reason: Reason6;
   restarted?: Restarted;
   retry_in_s?: RetryInS;
   state: State;
@@ -359,7 +410,7 @@ export interface FamilyScore {
   best_score?: BestScore1;
   best_trial?: BestTrial1;
   error?: Error;
-  family: Family4;
+  family: Family5;
   n_complete?: NComplete;
   n_failed?: NFailed;
   n_pruned?: NPruned;
@@ -380,6 +431,7 @@ export interface SessionSpec {
   context?: Context;
   data_dir: DataDir;
   direction: Direction;
+  ensemble?: Ensemble;
   families?: Families;
   isolation?: Isolation;
   llm?: Llm;
@@ -434,21 +486,23 @@ export interface SessionEnded {
 }
 /**
  * The best configuration refitted on the whole training split and scored once on the
- * held-out split, with a bootstrap 95% interval.
+ * held-out split, with a bootstrap 95% interval; and the ensemble of the best trials when
+ * the session builds one (``ensemble``).
  */
 export interface FinalEvaluation {
-  ci_high: CiHigh1;
-  ci_low: CiLow1;
-  config: Config1;
-  cv_score: CvScore1;
-  family?: Family5;
+  ci_high: CiHigh2;
+  ci_low: CiLow2;
+  config: Config2;
+  cv_score: CvScore3;
+  ensemble?: EnsembleEvaluation | null;
+  family?: Family6;
   metric: Metric2;
   n_test: NTest1;
-  test_score: TestScore1;
+  test_score: TestScore2;
   test_seed: TestSeed1;
   [k: string]: unknown;
 }
-export interface Config1 {
+export interface Config2 {
   [k: string]: unknown;
 }
 /**
@@ -457,7 +511,7 @@ export interface Config1 {
  */
 export interface LLMBudgetStatus {
   budget: LLMBudget;
-  reason: Reason6;
+  reason: Reason7;
   since_trial: SinceTrial;
   spent: LLMSpend;
   spent_out: SpentOut;
@@ -477,7 +531,7 @@ export interface LLMHealthSummary {
   calls_failed?: CallsFailed;
   llm_trials?: LlmTrials;
   model_steps?: ModelSteps;
-  reason?: Reason7;
+  reason?: Reason8;
   restarts?: Restarts;
   since_trial?: SinceTrial1;
   state: State1;
@@ -541,7 +595,7 @@ export interface SessionStarted {
  */
 export interface SuggestionMade {
   acquisition?: Acquisition;
-  config: Config2;
+  config: Config3;
   fallback?: Fallback2;
   initial?: Initial;
   llm_asked?: LlmAsked;
@@ -560,7 +614,7 @@ export interface SuggestionMade {
   target?: Target1;
   [k: string]: unknown;
 }
-export interface Config2 {
+export interface Config3 {
   [k: string]: unknown;
 }
 export interface LlmSchedule {
@@ -572,7 +626,7 @@ export interface LlmSchedule {
 export interface CallDecision {
   call: Call;
   calls?: Calls2;
-  reason: Reason8;
+  reason: Reason9;
   value?: CallValue | null;
   [k: string]: unknown;
 }
@@ -593,7 +647,7 @@ export interface ToolChosen {
  */
 export interface TrialAbandoned {
   params?: Params;
-  reason?: Reason9;
+  reason?: Reason10;
   [k: string]: unknown;
 }
 export interface Params {
@@ -603,7 +657,7 @@ export interface Params {
  * How a trial ended; ``rejected`` when a person rejected it in review mode.
  */
 export interface TrialFinished {
-  config?: Config3;
+  config?: Config4;
   device?: Device;
   duration_s?: DurationS;
   error?: Error3;
@@ -614,19 +668,19 @@ export interface TrialFinished {
   value?: Value1;
   [k: string]: unknown;
 }
-export interface Config3 {
+export interface Config4 {
   [k: string]: unknown;
 }
 /**
  * A trial's configuration went to a worker.
  */
 export interface TrialStarted {
-  config?: Config4;
-  family?: Family6;
+  config?: Config5;
+  family?: Family7;
   worker_id?: WorkerId1;
   [k: string]: unknown;
 }
-export interface Config4 {
+export interface Config5 {
   [k: string]: unknown;
 }
 /**
@@ -635,8 +689,8 @@ export interface Config4 {
  */
 export interface UserAction {
   action: Action;
-  config?: Config5;
-  trial?: Trial;
+  config?: Config6;
+  trial?: Trial1;
   [k: string]: unknown;
 }
 /**
@@ -664,7 +718,7 @@ export interface SessionView {
  * where the current state (trouble of either kind, or health) began.
  */
 export interface LLMHealthState {
-  reason: Reason10;
+  reason: Reason11;
   restarts: Restarts1;
   since_trial: SinceTrial2;
   state: State2;
@@ -678,7 +732,7 @@ export interface Trials {
  * events' payloads as written, so a face reads any of their fields from here.
  */
 export interface TrialRow {
-  config: Config6;
+  config: Config7;
   decision: Decision | null;
   duration_s: DurationS1;
   error: Error5;
@@ -690,7 +744,7 @@ export interface TrialRow {
   value: Value2;
   [k: string]: unknown;
 }
-export interface Config6 {
+export interface Config7 {
   [k: string]: unknown;
 }
 /**
@@ -698,10 +752,10 @@ export interface Config6 {
  */
 export interface Decision {
   action: Action1;
-  config: Config7;
+  config: Config8;
   [k: string]: unknown;
 }
-export interface Config7 {
+export interface Config8 {
   [k: string]: unknown;
 }
 
@@ -797,6 +851,132 @@ export const EVENTS_SCHEMA = {
         "config"
       ],
       "title": "Decision",
+      "type": "object"
+    },
+    "EnsembleEvaluation": {
+      "description": "The greedy ensemble of the best trials (see :mod:`assistant.ensemble`), and whether\nit was kept as the session's model.\n\n``cv_score`` is cross-fitted (weights chosen on the other folds, scored on each fold);\n``best_single_cv`` is the best candidate's score on the same folds. The ensemble is\nkept only when ``cv_score`` beats it; the held-out score (``test_score`` with its\ninterval) is measured either way when the blend has two members or more, so both can be\ncompared, but it never decides.",
+      "properties": {
+        "best_single_cv": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Best Single Cv"
+        },
+        "ci_high": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Ci High"
+        },
+        "ci_low": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Ci Low"
+        },
+        "cv_score": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Cv Score"
+        },
+        "kept": {
+          "title": "Kept",
+          "type": "boolean"
+        },
+        "members": {
+          "items": {
+            "$ref": "#/$defs/EnsembleMember"
+          },
+          "title": "Members",
+          "type": "array"
+        },
+        "n_candidates": {
+          "title": "N Candidates",
+          "type": "integer"
+        },
+        "reason": {
+          "title": "Reason",
+          "type": "string"
+        },
+        "test_score": {
+          "anyOf": [
+            {
+              "type": "number"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Test Score"
+        }
+      },
+      "required": [
+        "kept",
+        "reason",
+        "n_candidates"
+      ],
+      "title": "EnsembleEvaluation",
+      "type": "object"
+    },
+    "EnsembleMember": {
+      "description": "One tuned configuration in an ensemble, with its weight (share of selection rounds).",
+      "properties": {
+        "config": {
+          "additionalProperties": true,
+          "title": "Config",
+          "type": "object"
+        },
+        "cv_score": {
+          "title": "Cv Score",
+          "type": "number"
+        },
+        "family": {
+          "title": "Family",
+          "type": "string"
+        },
+        "trial": {
+          "title": "Trial",
+          "type": "integer"
+        },
+        "weight": {
+          "title": "Weight",
+          "type": "number"
+        }
+      },
+      "required": [
+        "trial",
+        "family",
+        "config",
+        "weight",
+        "cv_score"
+      ],
+      "title": "EnsembleMember",
       "type": "object"
     },
     "Fallback": {
@@ -1083,6 +1263,17 @@ export const EVENTS_SCHEMA = {
           "title": "Cv Score",
           "type": "number"
         },
+        "ensemble": {
+          "anyOf": [
+            {
+              "$ref": "#/$defs/EnsembleEvaluation"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null
+        },
         "family": {
           "anyOf": [
             {
@@ -1126,7 +1317,7 @@ export const EVENTS_SCHEMA = {
       "type": "object"
     },
     "FinalEvaluation": {
-      "description": "The best configuration refitted on the whole training split and scored once on the\nheld-out split, with a bootstrap 95% interval.",
+      "description": "The best configuration refitted on the whole training split and scored once on the\nheld-out split, with a bootstrap 95% interval; and the ensemble of the best trials when\nthe session builds one (``ensemble``).",
       "properties": {
         "ci_high": {
           "anyOf": [
@@ -1158,6 +1349,17 @@ export const EVENTS_SCHEMA = {
         "cv_score": {
           "title": "Cv Score",
           "type": "number"
+        },
+        "ensemble": {
+          "anyOf": [
+            {
+              "$ref": "#/$defs/EnsembleEvaluation"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null
         },
         "family": {
           "anyOf": [
@@ -1784,6 +1986,11 @@ export const EVENTS_SCHEMA = {
           ],
           "title": "Direction",
           "type": "string"
+        },
+        "ensemble": {
+          "default": false,
+          "title": "Ensemble",
+          "type": "boolean"
         },
         "families": {
           "anyOf": [
