@@ -19,7 +19,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import optuna
 
@@ -135,15 +135,21 @@ def create_session(
         families=raced,
         ensemble=blend,
     )
-    with optuna_quiet():  # its "A new study created" line is our business, not the user's
-        storage, direction = store.optuna_storage, resolved.direction
-        name = _study_name(session_id)
-        optuna.create_study(study_name=name, storage=storage, direction=direction)
+    _create_study(store, session_id, resolved.direction)
     store.update_session(session_id, spec=spec.model_dump(mode="json"))
     events.emit(store, session_id, events.SessionCreated(spec=spec))
     session = TuningSession(store, session_id)
     session.llm_config = llm_config  # with its key: only the public part was stored
     return session
+
+
+def _create_study(
+    store: Store, session_id: str, direction: Literal["minimize", "maximize"]
+) -> None:
+    with optuna_quiet():  # its "A new study created" line is our business, not the user's
+        optuna.create_study(
+            study_name=_study_name(session_id), storage=store.optuna_storage, direction=direction
+        )
 
 
 def _engine_options(options: EngineOptions | None, llm_config: LLMConfig) -> dict[str, Any]:

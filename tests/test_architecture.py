@@ -46,6 +46,7 @@ LAYER_OF = {
     "assistant.llm_health": "session",
     "assistant.create": "session",
     "assistant.cash": "session",
+    "assistant.ensemble": "session",
     "assistant.run": "session",
     "assistant.review": "session",
     "assistant.session": "session",
