@@ -14,7 +14,7 @@ Example:
     ...                    direction="minimize", n_trials=8, data_dir="/d",
     ...                    families=["a", "b"])
     >>> study = optuna.create_study(direction="minimize")
-    >>> def run_family(family, n, rung):
+    >>> def run_family(family, n, rung, seconds):
     ...     for _ in range(n):
     ...         trial = study.ask()
     ...         trial.set_user_attr(FAMILY_ATTR, family)
@@ -28,14 +28,21 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from assistant import events
-from assistant.engine.families import FamilyScore, rung_quota, strip_config, survivors
+from assistant.engine.families import (
+    FamilyScore,
+    rung_quota,
+    rung_seconds,
+    strip_config,
+    survivors,
+)
 from assistant.records import SessionSpec
 
 FAMILY_ATTR = "family"
@@ -59,14 +66,34 @@ def config_of(trial: FrozenTrial) -> dict[str, Any]:
     return strip_config(trial.params, family) if family else dict(trial.params)
 
 
+def judged_counts(decisions: Sequence[Any]) -> dict[int, dict[str, int]]:
+    """Rung → family → trials it was judged on, from a session's recorded decision events
+    (``RungFinished`` and ``FamilyChosen``, as the store returns them)."""
+    judged: dict[int, dict[str, int]] = {}
+    for event in decisions:
+        payload = events.payload_of(event)
+        if isinstance(payload, events.RungFinished):
+            judged[payload.rung] = {score.family: score.n_trials for score in payload.scores}
+    return judged
+
+
 class FamilyRace:
     """Successive halving over ``spec.families`` within ``target`` trials.
 
-    ``run_family(family, n, rung)`` runs ``n`` more trials of ``family`` in the study that
-    ``study()`` returns; ``decide(payload)`` receives each decision (a ``RungFinished`` per
+    ``run_family(family, n, rung, seconds)`` runs up to ``n`` more trials of ``family`` in
+    the study that ``study()`` returns, and stops after the trial that passes ``seconds``
+    (``None``: no clock); ``decide(payload)`` receives each decision (a ``RungFinished`` per
     rung, a ``FamilyChosen`` at the end); ``stopped()`` ends the race early (a person's
-    stop), with no winner declared. ``llm_pick`` (the family the LLM put first) is named
-    in the winner's reason.
+    stop), with no winner declared; the end of ``time_left()`` ends it with one.
+    ``llm_pick`` (the family the LLM put first) is named in the winner's reason.
+
+    Against a clock (``time_left()`` gives the session's seconds left), a rung gets an equal
+    share of the time left and each of its families an equal share of the rung's, the
+    slack passing on; so a slow family cannot spend the first rung alone, and every family
+    runs at least one trial (its library defaults) before the race judges it. A family
+    judged on fewer trials than its quota is judged on those it ran. ``judged`` (rung →
+    family → trials, from the decisions already recorded) lets a resumed race and a replay
+    walk the rungs on the counts the run judged.
     """
 
     def __init__(
@@ -74,10 +101,12 @@ class FamilyRace:
         spec: SessionSpec,
         target: int,
         study: Callable[[], optuna.Study],
-        run_family: Callable[[str, int, int], None],
+        run_family: Callable[[str, int, int, float | None], None],
         decide: Callable[[Decision], None],
         stopped: Callable[[], bool] = lambda: False,
         llm_pick: str | None = None,
+        time_left: Callable[[], float | None] = lambda: None,
+        judged: Mapping[int, Mapping[str, int]] | None = None,
     ) -> None:
         self.spec = spec
         self.target = target
@@ -86,6 +115,8 @@ class FamilyRace:
         self.decide = decide
         self.stopped = stopped
         self.llm_pick = llm_pick
+        self.time_left = time_left
+        self.judged = judged or {}
 
     def run(self) -> None:
         """Run the rungs to the end of the budget, then declare the winner."""
@@ -94,14 +125,20 @@ class FamilyRace:
         spent, rung = 0, 0
         while alive and spent < self.target:
             quota = rung_quota(len(alive), self.target - spent)
-            for family in alive:
+            clock = self._rung_clock(len(alive))
+            judged = self.judged.get(rung, {})
+            for index, family in enumerate(alive):
                 n = min(quota, self.target - spent)
-                planned[family] += n
                 spent += n
+                planned[family] = judged.get(family, planned[family] + n)
                 todo = planned[family] - len(self._trials(family))
                 if todo > 0:
-                    self.run_family(family, todo, rung)
+                    self.run_family(family, todo, rung, clock(len(alive) - index))
+                    planned[family] = min(planned[family], len(self._trials(family)))
                 if self.stopped():
+                    return
+                if self.time_left() == 0.0:  # the time limit ends the race: the best wins
+                    self._declare(timed_out_in=rung)
                     return
             if len(alive) == 1:
                 break
@@ -114,6 +151,15 @@ class FamilyRace:
             )
             alive, rung = kept, rung + 1
         self._declare()
+
+    def _rung_clock(self, n_families: int) -> Callable[[int], float | None]:
+        """The seconds the next family of a rung may take, given the families still to run
+        in it (``None`` without a clock)."""
+        left = self.time_left()
+        if left is None:
+            return lambda _families_to_go: None
+        end = time.monotonic() + rung_seconds(n_families, left)
+        return lambda families_to_go: max(0.0, end - time.monotonic()) / families_to_go
 
     def _trials(self, family: str, upto: int | None = None) -> list[FrozenTrial]:
         """The family's finished trials in order (its first ``upto``)."""
@@ -143,7 +189,7 @@ class FamilyRace:
             error=(error or None) if not complete else None,
         )
 
-    def _declare(self) -> None:
+    def _declare(self, timed_out_in: int | None = None) -> None:
         study = self.study()
         if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             return
@@ -154,11 +200,14 @@ class FamilyRace:
             reason += f"; the LLM's pick ({self.llm_pick}) scored lower: the scores decide"
         elif self.llm_pick:
             reason += "; the LLM's pick, confirmed by the scores"
+        if timed_out_in is not None:
+            reason += f"; the time limit ended the race in rung {timed_out_in}"
         self.decide(
             events.FamilyChosen(
                 family=family,
                 best_score=float(best.value),  # type: ignore[arg-type]
                 best_trial=best.number,
                 reason=reason,
+                timed_out=timed_out_in is not None,
             )
         )

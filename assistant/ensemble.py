@@ -73,10 +73,39 @@ def candidates(
     return sorted(chosen, key=lambda t: t is not best)
 
 
+def within_seconds(
+    pool: Sequence[FrozenTrial], seconds: float | None, n_folds: int
+) -> list[FrozenTrial]:
+    """The first candidates of ``pool`` whose out-of-fold fits and refit fit in ``seconds``
+    (each costs about its trial's duration, one fit a fold, and one more fit to refit);
+    all of them without a limit."""
+    if seconds is None:
+        return list(pool)
+    kept: list[FrozenTrial] = []
+    spent = 0.0
+    for trial in pool:
+        spent += _seconds(trial) * (1.0 + 1.0 / max(1, n_folds))
+        if spent > seconds:
+            break
+        kept.append(trial)
+    return kept
+
+
+def _seconds(trial: FrozenTrial) -> float:
+    duration = trial.duration
+    return duration.total_seconds() if duration is not None else 0.0
+
+
 def build_ensemble(
-    trials: Sequence[FrozenTrial], spec: SessionSpec, train: Any, test: Any, final_seed: int
+    trials: Sequence[FrozenTrial],
+    spec: SessionSpec,
+    train: Any,
+    test: Any,
+    final_seed: int,
+    seconds: float | None = None,
 ) -> BuiltEnsemble:
-    """Select, judge and (when kept or worth showing) refit the ensemble of ``trials``."""
+    """Select, judge and (when kept or worth showing) refit the ensemble of ``trials``,
+    from the candidates that fit in ``seconds`` (see :func:`within_seconds`)."""
     from assistant.tools import get_tool, resolve_metric
     from assistant.tools.data import kfold_indices
     from assistant.tools.ensemble import (
@@ -91,6 +120,14 @@ def build_ensemble(
     pool = candidates(trials, spec)
     if len(pool) < 2:
         return _none(f"{len(pool)} distinct finished configuration(s); a blend needs two", pool)
+    affordable = within_seconds(pool, seconds, spec.n_folds)
+    if len(affordable) < 2:
+        return _none(
+            f"the time limit left {seconds or 0.0:.1f} s, too little to fit two candidates "
+            f"(about {sum(_seconds(t) for t in pool[:2]) * (1 + 1 / spec.n_folds):.1f} s)",
+            pool,
+        )
+    pool = affordable
     metric = resolve_metric(spec.metric, spec.task)
     folds = kfold_indices(train, spec.n_folds, spec.seed)
     valid = [rows for _, rows in folds]

@@ -158,6 +158,8 @@ class FamilyChosen(_Payload):
     best_score: float
     best_trial: int
     reason: str = ""
+    timed_out: bool = False
+    """The session's time limit ended the race before its trials did."""
 
 
 class SessionStarted(_Payload):

@@ -23,7 +23,7 @@ from optuna.trial import FrozenTrial, TrialState
 from pydantic import BaseModel, Field
 
 from assistant import events
-from assistant.cash import FAMILY_ATTR, FamilyRace, family_of
+from assistant.cash import FAMILY_ATTR, FamilyRace, family_of, judged_counts
 from assistant.engine.families import family_space
 from assistant.errors import AssistantError, ReplayDivergenceError, ReplayExhaustedError
 from assistant.llm.replay import ReplayClient
@@ -197,8 +197,9 @@ def _replay_race(session: TuningSession, recorded: list[FrozenTrial]) -> ReplayR
     late: list[BaseException | None] = [None]
     target = _owner_runs(store, session.id, len(recorded))[-1][1] or spec.n_trials
 
-    def run_family(family: str, n: int, rung: int) -> None:
-        n = min(n, len(recorded) - len(study.trials))
+    def run_family(family: str, n: int, rung: int, _seconds: float | None) -> None:
+        # as many as the run ran: a family racing against a clock may have run fewer than n
+        n = _run_length(recorded, len(study.trials), family, n)
         space = family_space(get_tool(family).search_space(spec.task), family)
         budget = len(study.trials) + n
         sampler = session.build_sampler(
@@ -218,15 +219,23 @@ def _replay_race(session: TuningSession, recorded: list[FrozenTrial]) -> ReplayR
             late[0] = sampler.background_error
 
     replayed: list[Any] = []
+    decisions = store.events(session.id, kinds=_DECISION_KINDS)
+    timed_out = any(_ended_by_time(e) for e in decisions)
+
+    def exhausted() -> bool:  # a session that ended early recorded fewer trials than target
+        return len(recorded) < target and len(study.trials) >= len(recorded)
+
     race = FamilyRace(
         spec,
         target,
         lambda: study,
         run_family,
         replayed.append,
-        # a stopped session recorded fewer trials than its target: the replay stops there
-        stopped=lambda: len(recorded) < target and len(study.trials) >= len(recorded),
+        # the replay ends where the run did: by a person's stop, or by the time limit
+        stopped=lambda: exhausted() and not timed_out,
         llm_pick=_recorded_llm_pick(store, session.id),
+        time_left=lambda: 0.0 if timed_out and exhausted() else None,
+        judged=judged_counts(decisions),
     )
     if divergence is None:
         try:
@@ -236,6 +245,23 @@ def _replay_race(session: TuningSession, recorded: list[FrozenTrial]) -> ReplayR
     if divergence is None:
         divergence = _decisions_differ(store, session.id, replayed)
     return _report(session, study, recorded, client, divergence, late[0])
+
+
+def _ended_by_time(event: Any) -> bool:
+    payload = events.payload_of(event)
+    return isinstance(payload, events.FamilyChosen) and payload.timed_out
+
+
+def _run_length(recorded: list[FrozenTrial], start: int, family: str, most: int) -> int:
+    """How many recorded trials from number ``start`` on are ``family``'s (at most ``most``):
+    the trials a family ran in one go. A trial of another family there ends the run; the
+    first trial always counts, so a divergent family is still found and reported."""
+    n = 0
+    for trial in recorded[start : start + most]:
+        if n and family_of(trial) != family:
+            break
+        n += 1
+    return n
 
 
 def _replay_trial(
@@ -258,11 +284,14 @@ def _replay_trial(
     return _replay_outcome(trial, original)
 
 
+_DECISION_KINDS = [events.RUNG_FINISHED, events.FAMILY_CHOSEN]
+
+
 def _decisions_differ(store: Store, session_id: str, replayed: list[Any]) -> Divergence | None:
     """The first rung or winner the replayed race decided otherwise than the record."""
-    kinds = [events.RUNG_FINISHED, events.FAMILY_CHOSEN]
     theirs = [
-        events.payload_of(e).model_dump(mode="json") for e in store.events(session_id, kinds=kinds)
+        events.payload_of(e).model_dump(mode="json")
+        for e in store.events(session_id, kinds=_DECISION_KINDS)
     ]
     mine = [d.model_dump(mode="json") for d in replayed]
     for index in range(max(len(theirs), len(mine))):

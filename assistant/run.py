@@ -21,7 +21,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from assistant import events
-from assistant.cash import FAMILY_ATTR, FamilyRace
+from assistant.cash import FAMILY_ATTR, FamilyRace, judged_counts
 from assistant.engine.families import family_config, family_space, strip_config
 from assistant.engine.planner import EngineOptions
 from assistant.errors import AssistantError, LLMError, TrialsFailedError
@@ -199,8 +199,12 @@ class Run:
         if client is not None:
             client = within_budget(self.spec, client, store, session.id, self._budget_spent)
         self.next_trial = len(study.get_trials(deepcopy=False))
-        # One deadline for the whole run: a model="auto" race optimizes once per rung.
-        self._deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        # One deadline for the whole run (a model="auto" race optimizes once per rung); with
+        # an ensemble to build, the search leaves it a share of the time.
+        now = time.monotonic()
+        self._end = None if self.timeout is None else now + self.timeout
+        search_share = 1.0 - ENSEMBLE_SHARE if self.spec.ensemble else 1.0
+        self._deadline = None if self.timeout is None else now + self.timeout * search_share
         unwatch = self._watch_health(client)
         try:
             if self.spec.families:
@@ -224,8 +228,10 @@ class Run:
         n: int,
         family: str | None = None,
         rung: int = 0,
+        seconds: float | None = None,
     ) -> None:
-        """Run ``n`` trials of the session's tool (or of ``family``, racing in ``rung``)."""
+        """Run ``n`` trials of the session's tool (or of ``family``, racing in ``rung``, for
+        at least one trial and then until ``seconds`` have passed)."""
         from assistant.tools import get_tool
         from assistant.tools.runner import TrialRunner
 
@@ -263,7 +269,7 @@ class Run:
                         timeout=left,
                         n_jobs=self.n_jobs,
                         catch=(_TrialFailed,),
-                        callbacks=[self._stop_check, *self.callbacks],
+                        callbacks=[self._stop_check, _stop_after(seconds), *self.callbacks],
                     )
         finally:
             sampler.close()
@@ -274,11 +280,12 @@ class Run:
         folds; later rungs use the session's pruner."""
         store, sid = self.session.store, self.session.id
         pruner = study.pruner
-        recorded = {(e.kind, e.payload.get("rung")) for e in store.events(sid, kinds=_DECISIONS)}
+        decisions = store.events(sid, kinds=_DECISIONS)
+        recorded = {(e.kind, e.payload.get("rung", e.payload.get("best_trial"))) for e in decisions}
 
-        def run_family(family: str, n: int, rung: int) -> None:
+        def run_family(family: str, n: int, rung: int, seconds: float | None) -> None:
             study.pruner = optuna.pruners.NopPruner() if rung == 0 else pruner
-            self._optimize(study, client, train, n, family, rung)
+            self._optimize(study, client, train, n, family, rung, seconds)
 
         def decide(decision: events.RungFinished | events.FamilyChosen) -> None:
             kind = (
@@ -286,7 +293,7 @@ class Run:
                 if isinstance(decision, events.RungFinished)
                 else events.FAMILY_CHOSEN
             )
-            key = (kind, getattr(decision, "rung", None))
+            key = (kind, getattr(decision, "rung", getattr(decision, "best_trial", None)))
             if key not in recorded:  # a resumed race does not record a decision twice
                 events.emit(store, sid, decision)
 
@@ -296,8 +303,10 @@ class Run:
             lambda: study,
             run_family,
             decide,
-            stopped=lambda: self._stop_requested() or self._time_left() == 0.0,
+            stopped=self._stop_requested,
             llm_pick=_llm_pick(store, sid),
+            time_left=self._time_left,
+            judged=judged_counts(decisions),
         ).run()
         study.pruner = pruner
 
@@ -410,7 +419,9 @@ class Run:
         if result.n_complete == 0 and not stopped:
             raise self._failed_without_results(study, result)
         if result.best_config is not None and not stopped:
-            final = session.evaluate_best(study, out_of_time=self._time_left() == 0.0)
+            end = getattr(self, "_end", None)
+            seconds = None if end is None else max(0.0, end - time.monotonic())
+            final = session.evaluate_best(study, ensemble_seconds=seconds)
             result = result.model_copy(update={"final": final})
         session.store.update_session(
             session.id, status=result.status, result=result.model_dump(mode="json")
@@ -502,6 +513,10 @@ class Run:
 
 _DECISIONS = [events.RUNG_FINISHED, events.FAMILY_CHOSEN]
 
+ENSEMBLE_SHARE = 0.2
+"""The share of a session's ``timeout`` that the search leaves to the ensemble (when the
+session builds one): its out-of-fold fits cost about one trial per candidate."""
+
 
 def _llm_pick(store: Any, session_id: str) -> str | None:
     """The family the LLM put first in a ``model="auto"`` session, if it did."""
@@ -563,6 +578,19 @@ def _record_abandoned(session: TuningSession, trial: FrozenTrial, reason: str) -
 def _latest_action_id(session: TuningSession) -> int:
     existing = session.store.events(session.id, kinds=[events.USER_ACTION])
     return existing[-1].id if existing else 0
+
+
+def _stop_after(seconds: float | None) -> Callable[[optuna.Study, FrozenTrial], None]:
+    """An Optuna callback that stops the study after the trial that passes ``seconds`` (a
+    racing family's share of its rung): the trial in flight finishes, so a family always
+    runs at least one."""
+    started = time.monotonic()
+
+    def check(study: optuna.Study, _trial: FrozenTrial) -> None:
+        if seconds is not None and time.monotonic() - started >= seconds:
+            study.stop()
+
+    return check
 
 
 def _count(study: optuna.Study, *states: TrialState) -> int:

@@ -37,7 +37,6 @@ from assistant.create import DATA_DIR_ENV, create_session, default_data_dir
 from assistant.ensemble import build_ensemble
 from assistant.llm_health import summarize_llm_health
 from assistant.records import (
-    EnsembleEvaluation,
     FinalEvaluation,
     Isolation,
     LLMBudgetStatus,
@@ -187,14 +186,15 @@ class TuningSession:
         )  # fmt: skip
 
     def evaluate_best(
-        self, study: optuna.Study | None = None, *, out_of_time: bool = False
+        self, study: optuna.Study | None = None, *, ensemble_seconds: float | None = None
     ) -> FinalEvaluation:
         """Refit the best configuration (of the winning family, in a ``model="auto"``
         session) on the training split and score it once on the held-out split (seeded
         apart from tuning), recording the result; with ``spec.ensemble``, also build the
         ensemble of the best trials (see :mod:`assistant.ensemble`), which becomes
-        :attr:`best_model` when it is kept; ``out_of_time`` (the run's time limit is spent)
-        records the ensemble as not built, rather than spend more time on it."""
+        :attr:`best_model` when it is kept. ``ensemble_seconds`` (what is left of the
+        run's time limit) bounds the ensemble: only the candidates whose trials took that
+        long in all, and none when that is not two."""
         from assistant.tools import get_tool
         from assistant.tools.evaluation import holdout_evaluate
 
@@ -207,12 +207,10 @@ class TuningSession:
         holdout = holdout_evaluate(tool, train, test, config, self.spec.metric, seed=test_seed)
         self.best_model = holdout.model
         ensemble = None
-        if self.spec.ensemble and out_of_time:
-            ensemble = EnsembleEvaluation(
-                kept=False, reason="the session's time limit was spent", n_candidates=0
+        if self.spec.ensemble:
+            built = build_ensemble(
+                study.trials, self.spec, train, test, test_seed, seconds=ensemble_seconds
             )
-        elif self.spec.ensemble:
-            built = build_ensemble(study.trials, self.spec, train, test, test_seed)
             ensemble = built.evaluation
             if built.blend is not None:
                 self.best_model, self.best_blend = built.models, built.blend

@@ -18,6 +18,7 @@ export type BestScore = number;
 export type BestTrial = number;
 export type Family2 = string;
 export type Reason3 = string;
+export type TimedOut = boolean;
 export type CiHigh = number | null;
 export type CiLow = number | null;
 export type CvScore = number;
@@ -275,6 +276,7 @@ export interface FamilyChosen {
   best_trial: BestTrial;
   family: Family2;
   reason?: Reason3;
+  timed_out?: TimedOut;
   [k: string]: unknown;
 }
 /**
@@ -1129,6 +1131,11 @@ export const EVENTS_SCHEMA = {
           "default": "",
           "title": "Reason",
           "type": "string"
+        },
+        "timed_out": {
+          "default": false,
+          "title": "Timed Out",
+          "type": "boolean"
         }
       },
       "required": [

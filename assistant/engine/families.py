@@ -162,6 +162,13 @@ def rung_quota(n_families: int, remaining: int) -> int:
     return max(1, remaining // weight)
 
 
+def rung_seconds(n_families: int, seconds_left: float) -> float:
+    """Seconds for the next rung of a race against a clock: every rung costs about the same
+    (see :func:`rung_quota`), so each of the rungs still to come gets an equal share; a
+    lone family takes all that is left."""
+    return max(0.0, seconds_left) / len(halvings(n_families))
+
+
 def families_for_budget(n_candidates: int, n_trials: int, max_families: int = MAX_FAMILIES) -> int:
     """How many families ``n_trials`` can race: the most (up to ``max_families``) whose first
     rung still gives each at least :data:`MIN_FIRST_RUNG` trials; one when none can."""

@@ -107,3 +107,55 @@ def test_one_family_builds_no_ensemble_unless_asked(tmp_path: Path) -> None:
     asked = tune(df, tmp_path, model="knn", families=None, n_trials=4, ensemble=True)
     assert asked.ensemble is not None and asked.session.spec.ensemble is True
     assert all(m.family == "knn" for m in asked.ensemble.members)
+
+
+def _timed_trial(number: int, seconds: float) -> Any:
+    import datetime
+
+    from optuna.trial import FrozenTrial, TrialState
+
+    start = datetime.datetime(2026, 1, 1)
+    return FrozenTrial(
+        number=number,
+        trial_id=number,
+        state=TrialState.COMPLETE,
+        value=1.0,
+        values=None,
+        datetime_start=start,
+        datetime_complete=start + datetime.timedelta(seconds=seconds),
+        params={},
+        distributions={},
+        user_attrs={},
+        system_attrs={},
+        intermediate_values={},
+    )
+
+
+def test_the_candidates_a_time_limit_leaves_are_those_whose_trials_fit() -> None:
+    from assistant.ensemble import within_seconds
+
+    pool = [_timed_trial(0, 2.0), _timed_trial(1, 4.0), _timed_trial(2, 1.0)]
+    # each costs its trial's duration and a refit (1 / n_folds of it): 2.5, 5, 1.25 s
+    assert within_seconds(pool, None, 4) == pool
+    assert [t.number for t in within_seconds(pool, 8.0, 4)] == [0, 1]
+    assert [t.number for t in within_seconds(pool, 9.0, 4)] == [0, 1, 2]
+    assert within_seconds(pool, 2.0, 4) == []
+
+
+def test_a_timeout_leaves_the_ensemble_its_share_or_says_why_not(tmp_path: Path) -> None:
+    """With a timeout the search stops at 80% of it; the ensemble is built in the rest
+    (its trials are quick here) and the session still ends near its time limit."""
+    import time
+
+    started = time.monotonic()
+    result = tune(table(), tmp_path, n_trials=2000, timeout=5)
+    elapsed = time.monotonic() - started
+    trials = result.study.get_trials(deepcopy=False)
+    assert 2 <= len(trials) < 2000
+    last = max(t.datetime_complete for t in trials if t.datetime_complete is not None)
+    first = min(t.datetime_start for t in trials if t.datetime_start is not None)
+    assert (last - first).total_seconds() < 5 * 0.8 + 2.0  # the search left the rest
+    assert elapsed < 9, elapsed
+    ensemble = result.ensemble
+    assert ensemble is not None and ensemble.n_candidates >= 2, ensemble
+    assert ensemble.cv_score is not None  # built: selection and a cross-fitted score
