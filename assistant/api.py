@@ -131,6 +131,26 @@ class TuningResult:
         """Write the deployable model to one file; :func:`assistant.load_model` reads it."""
         return self.deployed_model.save(path)
 
+    def finalize(self) -> TuningResult:
+        """The result with a model: a session stopped before its final refit gets the refit
+        a finished one does (the best trial so far refitted and scored on the held-out rows,
+        and the ensemble when the session builds one), recorded; a result that has its model
+        is returned as it is. :class:`AssistantError` when no trial finished."""
+        if self.best_model is not None:
+            return self
+        complete = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if not complete:
+            raise AssistantError(
+                f"session {self.session_id} finished no trial: there is nothing to refit; "
+                "resume it to run its trials"
+            )
+        final = self.session.evaluate_best(self.study)
+        stored = self.session.result().model_copy(update={"final": final})
+        self.session.store.update_session(self.session_id, result=stored.model_dump(mode="json"))
+        return TuningResult(
+            self.session, final, self.session.best_model, self.llm_health, self.llm_budget
+        )
+
     def report(self, path: str | Path | None = None) -> Path:
         """Write the session's self-contained HTML report and return its path."""
         from assistant.report import write_report

@@ -208,8 +208,8 @@ def deployed_from(
     if model is None:
         raise AssistantError(
             "this result has no refitted model to predict with: the session finished no "
-            "trial, was stopped before its final refit, or its model is a function that "
-            "only returns scores"
+            "trial, was stopped before its final refit (result.finalize() refits the best "
+            "trial so far), or its model is a function that only returns scores"
         )
     train, _test = session.load_data()
     encoding = train.encoding or FrameEncoding.numeric(train.feature_names)

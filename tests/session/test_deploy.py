@@ -225,3 +225,50 @@ def test_a_dataset_saved_before_encodings_still_loads(tmp_path: Path) -> None:
     reloaded = Dataset.load(data.save(tmp_path / "new"))
     assert reloaded.encoding is not None
     assert reloaded.encoding.model_dump() == data.encoding.model_dump()
+
+
+def test_a_stopped_session_is_finalized_on_request(tmp_path: Path) -> None:
+    """A session stopped before its final refit has no model; ``finalize()`` refits the
+    best trial so far, records the held-out score and gives a result that predicts."""
+    import threading
+
+    from assistant import TuningSession
+    from assistant.store import Store
+
+    frame = pd.DataFrame(
+        {"a": np.linspace(0, 1, 120), "kind": ["x", "y", "z"] * 40, "noise": np.arange(120) % 7}
+    )
+    frame["target"] = frame["a"] * 3 + (frame["kind"] == "x")
+    url = f"sqlite:///{tmp_path / 'stopped.db'}"
+
+    def stop_after_three_trials() -> None:  # as the sidebar's stop would, through the store
+        import time
+
+        store = Store(url)
+        for _ in range(600):
+            for record in store.list_sessions():
+                if not record.spec:  # still being created
+                    continue
+                session = TuningSession.open(record.id, store)
+                if len(session.study.get_trials(deepcopy=False)) >= 3:
+                    session.stop()
+                    return
+            time.sleep(0.05)
+
+    threading.Thread(target=stop_after_three_trials, daemon=True).start()
+    result = assistant.tune(
+        frame, "target", model="knn", n_trials=400, llm="off", storage=url, n_folds=2,
+        verbose=False, isolation="inline",
+    )  # fmt: skip
+    assert result.session.result().status == "stopped"
+    assert result.best_model is None and result.final is None
+    with pytest.raises(AssistantError, match="finalize"):
+        result.predict(frame.drop(columns="target"))
+
+    final = result.finalize()
+    assert final.final is not None and final.test_score is not None
+    assert final.final.config == final.best_config
+    assert len(final.predict(frame.drop(columns="target").iloc[:5])) == 5
+    stored = assistant.TuningSession.open(result.session_id, Store(url)).result()
+    assert stored.status == "stopped" and stored.final == final.final
+    assert final.finalize() is final  # a result with its model is returned as it is
