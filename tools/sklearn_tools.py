@@ -2,7 +2,8 @@
 
 Each tool builds one estimator per configuration. Scale-sensitive models get a preprocessing
 step fitted on the training split only (median imputation and standardization for numeric
-columns, one-hot encoding for categorical ones); tree models read the raw columns. Every
+columns, one-hot encoding for categorical ones, a missing value its own level); tree
+models read the raw columns. Every
 estimator runs single-threaded (``n_jobs=1``) because trials run in parallel instead, and
 iteration counts are capped so that one evaluation on a small dataset takes seconds.
 
@@ -125,19 +126,19 @@ def _one_thread() -> threadpool_limits:
 
 def _preprocessor(data: Dataset) -> Pipeline | ColumnTransformer:
     """Median-imputed, standardized numeric columns; categorical ones one-hot encoded into
-    at most :data:`ONE_HOT_MAX_COLUMNS` columns each (rare and unseen levels share one)."""
+    at most :data:`ONE_HOT_MAX_COLUMNS` columns each (rare and unseen levels share one;
+    missing is a level)."""
     numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
     mask = data.categorical
     if mask is None or not mask.any():
         return numeric
-    categorical = make_pipeline(
-        SimpleImputer(strategy="most_frequent"),
-        OneHotEncoder(
-            handle_unknown="infrequent_if_exist",
-            max_categories=ONE_HOT_MAX_COLUMNS,
-            min_frequency=ONE_HOT_MIN_FREQUENCY,
-            sparse_output=False,
-        ),
+    # A missing value is a level of its own (OneHotEncoder takes NaN as a category): that a
+    # value is missing often says something, and imputing the most frequent level hides it.
+    categorical = OneHotEncoder(
+        handle_unknown="infrequent_if_exist",
+        max_categories=ONE_HOT_MAX_COLUMNS,
+        min_frequency=ONE_HOT_MIN_FREQUENCY,
+        sparse_output=False,
     )
     return ColumnTransformer(
         [

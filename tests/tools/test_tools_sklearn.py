@@ -123,3 +123,20 @@ def test_fit_and_predict_give_aligned_probabilities() -> None:
     assert proba.shape == (data.n_rows, 3)
     assert np.allclose(proba[:, 2], 0.0)
     assert np.allclose(proba.sum(axis=1), 1.0)
+
+
+def test_a_missing_category_is_a_level_of_its_own() -> None:
+    """When missingness carries the signal, one-hot coding keeps it: rows whose category
+    is missing are predicted apart from rows of the most frequent level."""
+    rng = np.random.default_rng(1)
+    n = 400
+    kind = rng.choice(["a", "a", "b", "c"], size=n).astype(object)
+    missing = rng.random(n) < 0.25
+    kind[missing] = None
+    target = np.where(missing, 5.0, 0.0) + rng.normal(scale=0.1, size=n)
+    data = Dataset.from_frame(pd.DataFrame({"kind": kind, "target": target}), "target")
+    tool = get_tool("linear")
+    model = tool.fit(data, tool.default_config("regression"), seed=0)
+    predicted = tool.predict(model, data)
+    assert predicted[missing].mean() > 4.5
+    assert predicted[~missing].mean() < 0.5
