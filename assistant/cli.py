@@ -379,16 +379,13 @@ def _summary(session: Any, payload: dict[str, Any], store: Any) -> str:
         family = f" ({payload['best_family']})" if payload.get("best_family") else ""
         lines.append(f"Best configuration{family}: {json.dumps(payload['best_config'])}")
         lines.append(f"Cross-validated {session.spec.metric}: {payload['best_cv_score']:.4f}")
-    final = payload.get("final")
-    if final:
-        lines.append(
-            f"Held-out {final['metric']}: {final['test_score']:.4f} "
-            f"(95% CI {final['ci_low']:.4f}–{final['ci_high']:.4f}, n={final['n_test']})"
-        )
-        if final.get("ensemble"):
-            from assistant.records import EnsembleEvaluation
+    if payload.get("final"):
+        from assistant.records import FinalEvaluation
 
-            lines.append(EnsembleEvaluation.model_validate(final["ensemble"]).headline())
+        final = FinalEvaluation.model_validate(payload["final"])
+        lines.append(final.headline())
+        if final.ensemble is not None:
+            lines.append(final.ensemble.headline())
     health = payload.get("llm_health")
     if health:
         from assistant.llm_health import LLMHealthSummary

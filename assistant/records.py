@@ -536,6 +536,20 @@ class FinalEvaluation(BaseModel):
     ensemble: EnsembleEvaluation | None = None
     """The ensemble built after tuning (``None``: the session builds none)."""
 
+    def headline(self) -> str:
+        """One line, e.g. ``Held-out accuracy of the best configuration (knn): 0.9667 (95% CI
+        0.9000–1.0000, n=30)`` (the sidebar's ``finalLine`` words it the same)."""
+        family = f" ({self.family})" if self.family else ""
+        spread = (
+            f"95% CI {self.ci_low:.4f}–{self.ci_high:.4f}, "
+            if self.ci_low is not None and self.ci_high is not None
+            else ""
+        )
+        return (
+            f"Held-out {self.metric} of the best configuration{family}: "
+            f"{self.test_score:.4f} ({spread}n={self.n_test})"
+        )
+
 
 class SessionResult(BaseModel):
     """What a finished (or stopped) run produced."""

@@ -14,6 +14,7 @@ import {
   latestSuggestions,
   rows
 } from './fold';
+import { resultLines } from './summary';
 
 type SortKey = 'number' | 'status' | 'value' | 'source' | 'duration_s';
 
@@ -136,6 +137,7 @@ export class SessionView extends Widget {
     this.addClass('jp-AutomlAssistant-session');
     this._banner = this.part('div', 'jp-AutomlAssistant-llmBanner');
     this._status = this.part('div', 'jp-AutomlAssistant-status');
+    this._final = this.part('div', 'jp-AutomlAssistant-final');
     this._plot = this.part('div', 'jp-AutomlAssistant-plot');
     this._table = this.part('div', 'jp-AutomlAssistant-table');
     this._cards = this.part('div', 'jp-AutomlAssistant-cards');
@@ -239,6 +241,14 @@ export class SessionView extends Widget {
       ' trials' +
       (top ? `; best ${view.metric} ${formatNumber(top.value)} (trial ${top.number})` : '') +
       (view.started?.llm_model ? `; LLM ${view.started.llm_model}` : '');
+    this._final.replaceChildren(
+      ...resultLines(view.final).map(text => {
+        const line = document.createElement('div');
+        line.textContent = text;
+        return line;
+      })
+    );
+    this._final.hidden = !view.final;
   }
 
   /** Best so far with Plotly: each complete trial a marker, the best so far a step line. */
@@ -482,6 +492,7 @@ export class SessionView extends Widget {
   /** The spent budget's banner (the view's fold does not read that event yet). */
   private _budget: string | null = null;
   private _status: HTMLElement;
+  private _final: HTMLElement;
   private _plot: HTMLElement;
   private _cards: HTMLElement;
   private _table: HTMLElement;

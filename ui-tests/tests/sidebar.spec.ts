@@ -31,6 +31,10 @@ test('tune from the sidebar, then step through the replay', async ({ page }) => 
   await expect(sidebar.locator('.jp-AutomlAssistant-status')).toContainText('finished', {
     timeout: 60000
   });
+  // The held-out result, worded as the CLI summary words it.
+  await expect(sidebar.locator('.jp-AutomlAssistant-final')).toContainText(
+    /Held-out roc_auc of the best configuration: \d\.\d{4} \(95% CI .*, n=40\)/
+  );
   // The best-so-far plot (Plotly): a marker per complete trial, one best-so-far line.
   const plot = sidebar.locator('.jp-AutomlAssistant-plot.js-plotly-plot');
   const traces = plot.locator('.scatterlayer .trace');
