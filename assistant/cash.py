@@ -201,7 +201,7 @@ class FamilyRace:
         elif self.llm_pick:
             reason += "; the LLM's pick, confirmed by the scores"
         if timed_out_in is not None:
-            reason += f"; the time limit ended the race in rung {timed_out_in}"
+            reason += f"; the time limit ended the race in rung {timed_out_in + 1}"
         self.decide(
             events.FamilyChosen(
                 family=family,

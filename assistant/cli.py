@@ -408,24 +408,7 @@ def _race_lines(session: Any, store: Any) -> list[str]:
     from assistant.fold import fold_events
 
     race = fold_events(store.events(session.id)).race
-    if race is None:
-        return []
-    lines = []
-    if race.considered is not None:
-        lines.append("Families raced: " + ", ".join(c.family for c in race.considered.candidates))
-    for rung in race.rungs:
-        best = ", ".join(
-            f"{s.family} {s.best_score:.4f}" if s.best_score is not None else f"{s.family} none"
-            for s in rung.scores
-        )
-        dropped = "; ".join(f"{d.family} ({d.reason})" for d in rung.dropped)
-        lines.append(
-            f"Rung {rung.rung + 1}: {best}; kept {', '.join(rung.survivors) or 'none'}"
-            + (f"; dropped {dropped}" if dropped else "")
-        )
-    if race.chosen is not None:
-        lines.append(f"Family chosen: {race.chosen.family} ({race.chosen.reason})")
-    return lines
+    return race.lines() if race is not None else []
 
 
 def cmd_replay(args: argparse.Namespace) -> tuple[dict[str, Any], str]:

@@ -90,9 +90,32 @@ class TrialRow(BaseModel):
 class RaceView(BaseModel):
     """``model="auto"``: the families considered, each rung's decision, and the winner."""
 
+    model_config = _VIEW_CONFIG
+
     considered: events.FamiliesConsidered | None = None
     rungs: list[events.RungFinished] = Field(default_factory=list)
     chosen: events.FamilyChosen | None = None
+
+    def lines(self) -> list[str]:
+        """The race in words, a line each: the families, each rung's best scores, survivors
+        and dropped families, and the winner (the sidebar's ``raceLines`` says the same)."""
+        lines = []
+        if self.considered is not None:
+            families = ", ".join(c.family for c in self.considered.candidates)
+            lines.append(f"Families raced: {families}")
+        for rung in self.rungs:
+            best = ", ".join(
+                f"{s.family} {s.best_score:.4f}" if s.best_score is not None else f"{s.family} none"
+                for s in rung.scores
+            )
+            dropped = "; ".join(f"{d.family} ({d.reason})" for d in rung.dropped)
+            lines.append(
+                f"Rung {rung.rung + 1}: {best}; kept {', '.join(rung.survivors) or 'none'}"
+                + (f"; dropped {dropped}" if dropped else "")
+            )
+        if self.chosen is not None:
+            lines.append(f"Family chosen: {self.chosen.family} ({self.chosen.reason})")
+        return lines
 
 
 class SessionView(BaseModel):
@@ -115,9 +138,8 @@ class SessionView(BaseModel):
     """The session's LLM budget, and whether (and from which trial) it was spent. Left out of
     the view's JSON until the sidebar's fold (``src/fold.ts``) mirrors it; the sidebar's Live
     view reads the ``llm_budget_spent`` events itself."""
-    race: RaceView | None = Field(None, exclude=True)
-    """The race across families of a ``model="auto"`` session (``None`` otherwise); left
-    out of the view's JSON until the sidebar's fold mirrors it."""
+    race: RaceView | None = None
+    """The race across families of a ``model="auto"`` session (``None`` otherwise)."""
     final: FinalEvaluation | None = None
     n_invalid: int = 0
     """Events skipped because their payload did not fit its model (logged as warnings)."""

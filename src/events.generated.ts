@@ -187,6 +187,7 @@ export type Metric3 = string;
 export type NFallbacks1 = number;
 export type NInvalid = number;
 export type NTrials2 = number | null;
+export type Rungs = RungFinished[];
 export type Review1 = boolean;
 export type State3 = '' | 'created' | 'running' | 'finished' | 'stopped' | 'failed';
 export type Tool2 = string | null;
@@ -708,6 +709,7 @@ export interface SessionView {
   n_fallbacks: NFallbacks1;
   n_invalid: NInvalid;
   n_trials: NTrials2;
+  race: RaceView | null;
   review: Review1;
   started: SessionStarted | null;
   state: State3;
@@ -724,6 +726,15 @@ export interface LLMHealthState {
   restarts: Restarts1;
   since_trial: SinceTrial2;
   state: State2;
+  [k: string]: unknown;
+}
+/**
+ * ``model="auto"``: the families considered, each rung's decision, and the winner.
+ */
+export interface RaceView {
+  chosen: FamilyChosen | null;
+  considered: FamiliesConsidered | null;
+  rungs: Rungs;
   [k: string]: unknown;
 }
 export interface Trials {
@@ -1777,6 +1788,47 @@ export const EVENTS_SCHEMA = {
       "title": "LLMSpend",
       "type": "object"
     },
+    "RaceView": {
+      "description": "``model=\"auto\"``: the families considered, each rung's decision, and the winner.",
+      "properties": {
+        "chosen": {
+          "anyOf": [
+            {
+              "$ref": "#/$defs/FamilyChosen"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null
+        },
+        "considered": {
+          "anyOf": [
+            {
+              "$ref": "#/$defs/FamiliesConsidered"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null
+        },
+        "rungs": {
+          "items": {
+            "$ref": "#/$defs/RungFinished"
+          },
+          "title": "Rungs",
+          "type": "array"
+        }
+      },
+      "required": [
+        "considered",
+        "rungs",
+        "chosen"
+      ],
+      "title": "RaceView",
+      "type": "object"
+    },
     "RungFinished": {
       "additionalProperties": true,
       "description": "A rung of the race ended: each family's trials so far and best score, the\nsurvivors (best first) and the dropped families with their reasons.",
@@ -2254,6 +2306,17 @@ export const EVENTS_SCHEMA = {
           "default": null,
           "title": "N Trials"
         },
+        "race": {
+          "anyOf": [
+            {
+              "$ref": "#/$defs/RaceView"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null
+        },
         "review": {
           "default": false,
           "title": "Review",
@@ -2315,6 +2378,7 @@ export const EVENTS_SCHEMA = {
         "trials",
         "health",
         "n_fallbacks",
+        "race",
         "final",
         "n_invalid",
         "last_event_id"

@@ -24,9 +24,13 @@ import type { IEvent } from './api';
 import {
   EVENTS_SCHEMA,
   type Decision,
+  type FamiliesConsidered,
+  type FamilyChosen,
   type FinalEvaluation,
   type LLMHealthChanged,
   type LLMHealthState,
+  type RaceView,
+  type RungFinished,
   type SessionStarted,
   type SessionView,
   type TrialFinished,
@@ -61,6 +65,7 @@ export function emptyView(): ISessionView {
     trials: {},
     health: { state: 'ok', reason: '', since_trial: null, restarts: 0 },
     n_fallbacks: 0,
+    race: null,
     final: null,
     n_invalid: 0,
     last_event_id: 0
@@ -202,6 +207,15 @@ function apply(view: ISessionView, event: IEvent): void {
     case 'tool_chosen':
       view.tool = e.payload.tool;
       break;
+    case 'families_considered':
+      race(view).considered = e.payload as FamiliesConsidered;
+      break;
+    case 'rung_finished':
+      race(view).rungs.push(e.payload as RungFinished);
+      break;
+    case 'family_chosen':
+      race(view).chosen = e.payload as FamilyChosen;
+      break;
     case 'session_started':
       view.state = 'running';
       view.review = Boolean(e.payload.review);
@@ -235,6 +249,12 @@ function apply(view: ISessionView, event: IEvent): void {
         applyTrial(row(view, n), e);
       }
   }
+}
+
+/** The view's race (`model="auto"`), started on its first decision. */
+function race(view: ISessionView): RaceView {
+  view.race ??= { considered: null, rungs: [], chosen: null };
+  return view.race;
 }
 
 function applyTrial(row: ITrialRow, e: IEvent): void {

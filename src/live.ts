@@ -14,7 +14,7 @@ import {
   latestSuggestions,
   rows
 } from './fold';
-import { resultLines } from './summary';
+import { raceLines, resultLines } from './summary';
 
 type SortKey = 'number' | 'status' | 'value' | 'source' | 'duration_s';
 
@@ -124,6 +124,18 @@ export function budgetBanner(spent: LLMBudgetSpent, since: number | null): strin
   return `LLM budget spent${when} (${spent.reason}: ${used}): the search runs statistically.`;
 }
 
+/** `lines` in `box`, one element each; the box hidden when there are none. */
+function showLines(box: HTMLElement, lines: string[]): void {
+  box.replaceChildren(
+    ...lines.map(text => {
+      const line = document.createElement('div');
+      line.textContent = text;
+      return line;
+    })
+  );
+  box.hidden = lines.length === 0;
+}
+
 /**
  * A session drawn from its event stream: status line, best-so-far plot, suggestion cards
  * and a sortable trials table, all from one `ISessionView` (`foldEvents`, the mirror of
@@ -137,6 +149,7 @@ export class SessionView extends Widget {
     this.addClass('jp-AutomlAssistant-session');
     this._banner = this.part('div', 'jp-AutomlAssistant-llmBanner');
     this._status = this.part('div', 'jp-AutomlAssistant-status');
+    this._race = this.part('div', 'jp-AutomlAssistant-race');
     this._final = this.part('div', 'jp-AutomlAssistant-final');
     this._plot = this.part('div', 'jp-AutomlAssistant-plot');
     this._table = this.part('div', 'jp-AutomlAssistant-table');
@@ -241,14 +254,8 @@ export class SessionView extends Widget {
       ' trials' +
       (top ? `; best ${view.metric} ${formatNumber(top.value)} (trial ${top.number})` : '') +
       (view.started?.llm_model ? `; LLM ${view.started.llm_model}` : '');
-    this._final.replaceChildren(
-      ...resultLines(view.final).map(text => {
-        const line = document.createElement('div');
-        line.textContent = text;
-        return line;
-      })
-    );
-    this._final.hidden = !view.final;
+    showLines(this._race, raceLines(view.race));
+    showLines(this._final, resultLines(view.final));
   }
 
   /** Best so far with Plotly: each complete trial a marker, the best so far a step line. */
@@ -492,6 +499,7 @@ export class SessionView extends Widget {
   /** The spent budget's banner (the view's fold does not read that event yet). */
   private _budget: string | null = null;
   private _status: HTMLElement;
+  private _race: HTMLElement;
   private _final: HTMLElement;
   private _plot: HTMLElement;
   private _cards: HTMLElement;

@@ -1,9 +1,9 @@
 /**
- * A session's result in words: the held-out score of the best configuration and the
- * ensemble, worded as the CLI summary and `assistant/records.py`'s
+ * A session's result in words: the race across families, the held-out score of the best
+ * configuration and the ensemble, worded as the CLI summary and `assistant/records.py`'s
  * `EnsembleEvaluation.headline()` word them, so the sidebar and the terminal say the same.
  */
-import type { EnsembleEvaluation, FinalEvaluation } from './events.generated';
+import type { EnsembleEvaluation, FinalEvaluation, RaceView } from './events.generated';
 
 /** ` (95% CI low–high)`, or nothing without both ends. */
 function interval(low: number | null | undefined, high: number | null | undefined): string {
@@ -51,4 +51,33 @@ export function resultLines(final: FinalEvaluation | null | undefined): string[]
     return [];
   }
   return final.ensemble ? [finalLine(final), ensembleLine(final.ensemble)] : [finalLine(final)];
+}
+
+/** The race in words, a line each, as assistant/fold.py's RaceView.lines(). */
+export function raceLines(race: RaceView | null | undefined): string[] {
+  if (!race) {
+    return [];
+  }
+  const lines: string[] = [];
+  if (race.considered) {
+    lines.push(`Families raced: ${race.considered.candidates!.map(c => c.family).join(', ')}`);
+  }
+  for (const rung of race.rungs) {
+    const best = rung
+      .scores!.map(s =>
+        s.best_score !== null && s.best_score !== undefined
+          ? `${s.family} ${s.best_score.toFixed(4)}`
+          : `${s.family} none`
+      )
+      .join(', ');
+    const dropped = rung.dropped!.map(d => `${d.family} (${d.reason})`).join('; ');
+    lines.push(
+      `Rung ${rung.rung + 1}: ${best}; kept ${rung.survivors!.join(', ') || 'none'}` +
+        (dropped ? `; dropped ${dropped}` : '')
+    );
+  }
+  if (race.chosen) {
+    lines.push(`Family chosen: ${race.chosen.family} (${race.chosen.reason})`);
+  }
+  return lines;
 }

@@ -3,11 +3,12 @@ import { join } from 'path';
 
 import type { IEvent } from '../api';
 import { foldEvents } from '../fold';
-import { ensembleLine, finalLine, resultLines } from '../summary';
+import { ensembleLine, finalLine, raceLines, resultLines } from '../summary';
 
 /** The shared fixtures, with the lines assistant/records.py's headline() gives. */
 const FIXTURES = join(__dirname, '..', '..', 'tests', 'fixtures', 'events');
-type Fixture = { events: IEvent[]; headlines: { final: string | null; ensemble: string | null } };
+type Headlines = { final: string | null; ensemble: string | null; race: string[] };
+type Fixture = { events: IEvent[]; headlines: Headlines };
 const fixtures: [string, Fixture][] = readdirSync(FIXTURES)
   .filter(name => name.endsWith('.json'))
   .sort()
@@ -23,8 +24,18 @@ describe('the result in words', () => {
     expect(resultLines(final)).toEqual([fixture.headlines.final, fixture.headlines.ensemble]);
   });
 
+  it.each(fixtures)('%s: the race is worded as the CLI words it', (_name, fixture) => {
+    expect(raceLines(foldEvents(fixture.events).race)).toEqual(fixture.headlines.race);
+  });
+
+  it('an edge case has a race to word', () => {
+    const edge = fixtures.find(([name]) => name === 'edge_cases.json')![1];
+    expect(edge.headlines.race).toHaveLength(3);
+  });
+
   it('has no lines before the final evaluation', () => {
     expect(resultLines(null)).toEqual([]);
     expect(resultLines(undefined)).toEqual([]);
+    expect(raceLines(null)).toEqual([]);
   });
 });
