@@ -37,6 +37,30 @@ def test_import_assistant_needs_neither_torch_nor_jupyter() -> None:
     assert proc.stdout.strip() == "ok"
 
 
+def test_a_worker_imports_the_tools_not_the_whole_package() -> None:
+    """A trial worker imports ``assistant.tools._worker``; the package's front door names
+    its faces lazily, so the worker does not import them (it took four seconds more)."""
+    code = (
+        "import sys, assistant.tools._worker\n"
+        "print(sorted(m for m in ('assistant.api', 'assistant.llm', 'assistant.engine',"
+        " 'jsonschema') if m in sys.modules))\n"
+        "import assistant\n"
+        "print(assistant.tune.__module__, 'tune' in dir(assistant), assistant.Store.__name__)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["[]", "assistant.api True Store"]
+
+
+def test_an_unknown_name_of_the_package_is_an_attribute_error() -> None:
+    import assistant
+
+    with pytest.raises(AttributeError, match="no attribute 'tuner'"):
+        assistant.tuner  # noqa: B018
+
+
 def test_tools_and_prompts_are_not_top_level_packages() -> None:
     code = "import importlib.util as u; print(u.find_spec('tools'), u.find_spec('prompts'))"
     proc = subprocess.run(
