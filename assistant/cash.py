@@ -129,12 +129,14 @@ class FamilyRace:
             judged = self.judged.get(rung, {})
             for index, family in enumerate(alive):
                 n = min(quota, self.target - spent)
-                spent += n
                 planned[family] = judged.get(family, planned[family] + n)
                 todo = planned[family] - len(self._trials(family))
                 if todo > 0:
                     self.run_family(family, todo, rung, clock(len(alive) - index))
+                    # Cut short by its share of the time: the trials it did not run are
+                    # not spent, and later rungs may use them.
                     planned[family] = min(planned[family], len(self._trials(family)))
+                spent = sum(planned.values())
                 if self.stopped():
                     return
                 if self.time_left() == 0.0:  # the time limit ends the race: the best wins

@@ -8,6 +8,7 @@ creates one per call, so no state of an earlier run leaks into the next.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -229,11 +230,12 @@ class Run:
         family: str | None = None,
         rung: int = 0,
         seconds: float | None = None,
+        runner: Any = None,
     ) -> None:
         """Run ``n`` trials of the session's tool (or of ``family``, racing in ``rung``, for
-        at least one trial and then until ``seconds`` have passed)."""
+        at least one trial and then until ``seconds`` have passed), through ``runner``
+        (default: a runner of its own)."""
         from assistant.tools import get_tool
-        from assistant.tools.runner import TrialRunner
 
         tool = get_tool(family or self.spec.tool)
         self._family = family
@@ -252,15 +254,9 @@ class Run:
         )
         study.sampler = sampler
         try:
-            with TrialRunner(
-                tool,
-                train,
-                self.spec.metric,
-                n_folds=self.spec.n_folds,
-                timeout_s=self.spec.trial_timeout_s,
-                isolation=self.spec.isolation,
-                max_workers=self.n_jobs,
-            ) as runner:
+            with contextlib.ExitStack() as stack:
+                if runner is None:
+                    runner = stack.enter_context(self._runner(tool, train))
                 left = self._time_left()
                 if n > 0 and left != 0.0:
                     study.optimize(
@@ -274,6 +270,19 @@ class Run:
         finally:
             sampler.close()
 
+    def _runner(self, tool: Any, train: Any) -> Any:
+        from assistant.tools.runner import TrialRunner
+
+        return TrialRunner(
+            tool,
+            train,
+            self.spec.metric,
+            n_folds=self.spec.n_folds,
+            timeout_s=self.spec.trial_timeout_s,
+            isolation=self.spec.isolation,
+            max_workers=self.n_jobs,
+        )
+
     def _race(self, study: optuna.Study, client: Any, train: Any) -> None:
         """``model="auto"``: successive halving over the session's families. The first rung
         prunes nothing, so each family is judged on whole trials, not against the others'
@@ -283,9 +292,18 @@ class Run:
         decisions = store.events(sid, kinds=_DECISIONS)
         recorded = {(e.kind, e.payload.get("rung", e.payload.get("best_trial"))) for e in decisions}
 
+        # One runner a family for the whole race, their workers launched side by side now:
+        # a worker's start (an interpreter and its imports, seconds) is paid once a family,
+        # not once a rung, and not while the clock of a family's share runs.
+        from assistant.tools import get_tool
+
+        runners = {f: self._runner(get_tool(f), train) for f in self.spec.families or []}
+        for runner in runners.values():
+            runner.launch()
+
         def run_family(family: str, n: int, rung: int, seconds: float | None) -> None:
             study.pruner = optuna.pruners.NopPruner() if rung == 0 else pruner
-            self._optimize(study, client, train, n, family, rung, seconds)
+            self._optimize(study, client, train, n, family, rung, seconds, runners[family])
 
         def decide(decision: events.RungFinished | events.FamilyChosen) -> None:
             kind = (
@@ -297,7 +315,7 @@ class Run:
             if key not in recorded:  # a resumed race does not record a decision twice
                 events.emit(store, sid, decision)
 
-        FamilyRace(
+        race = FamilyRace(
             self.spec,
             self.target,
             lambda: study,
@@ -307,7 +325,12 @@ class Run:
             llm_pick=_llm_pick(store, sid),
             time_left=self._time_left,
             judged=judged_counts(decisions),
-        ).run()
+        )
+        try:
+            race.run()
+        finally:
+            for runner in runners.values():
+                runner.close()
         study.pruner = pruner
 
     def _begin(self, study: optuna.Study) -> int:

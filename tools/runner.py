@@ -174,6 +174,17 @@ class TrialRunner:
             for slot in slots:
                 self._free.put(slot)
 
+    def launch(self) -> None:
+        """Start every worker now without waiting for it (process isolation), before any
+        trial runs: runners made ahead of their trials start their workers side by side,
+        and a trial waits only for what is left of its worker's start."""
+        if self.isolation != "process":
+            return
+        self._check_open()
+        for slot in self._resources.slots:
+            if slot.worker is None:
+                slot.worker = self._spawn(slot.device)
+
     def run(
         self, config: Mapping[str, Any], seed: int = 0, trial: optuna.Trial | None = None
     ) -> TrialOutcome:

@@ -257,6 +257,24 @@ def test_close_stops_workers_and_removes_the_data() -> None:
         os.kill(pid, 0)
 
 
+def test_launch_starts_the_workers_before_any_trial() -> None:
+    """Runners launched together start their workers side by side; each one's first trial
+    then waits only for what is left of its worker's start."""
+    runners = [TrialRunner(ScriptedTool(steps=1), iris(), isolation="process") for _ in range(2)]
+    try:
+        for runner in runners:
+            runner.launch()
+        workers = [s.worker for r in runners for s in r._resources.slots]
+        assert all(w is not None and w.alive for w in workers)
+        for runner in runners:
+            assert runner.run(OK).status == "complete"
+        # the launched workers served the trials: none was replaced
+        assert [s.worker for r in runners for s in r._resources.slots] == workers
+    finally:
+        for runner in runners:
+            runner.close()
+
+
 @pytest.mark.integration
 def test_a_script_that_never_closes_its_runner_still_exits() -> None:
     code = (
