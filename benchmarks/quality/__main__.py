@@ -11,7 +11,8 @@ Examples::
 
 Results go to ``benchmarks/results/``: ``quality_<profile>.json`` (every run),
 ``quality_<profile>.md`` (tables), ``quality_<profile>.png`` (regret curves) and
-``summary.json``. Reference tables (``benchmarks/reference/``) are built when missing.
+``summary.json``. Reference tables (``benchmarks/reference/``) are built when missing; their
+f* stays frozen unless ``--update-reference`` is given.
 """
 
 from __future__ import annotations
@@ -70,10 +71,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--llm-model", default=None)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     parser.add_argument("--reference-dir", type=Path, default=None)
-    parser.add_argument(
+    anchors = parser.add_mutually_exclusive_group()
+    anchors.add_argument(
+        "--update-reference",
+        action="store_true",
+        help="raise f* in the reference tables where a run beats it and save them; only for "
+        "building the tables offline (by default f* is frozen, so a run cannot move the "
+        "anchor its own regret is measured against)",
+    )
+    anchors.add_argument(
         "--freeze-reference",
         action="store_true",
-        help="do not write a raised f* back to the reference tables",
+        help="no effect: f* is frozen by default (kept so older command lines still work)",
     )
     parser.add_argument(
         "--no-cost", action="store_true", help="skip the overhead and pipelining measurements"
@@ -141,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         real_llm=real_llm,
         llm_label=llm_label,
         reference_dir=args.reference_dir,
-        update_reference=not args.freeze_reference,
+        update_reference=args.update_reference,
         measure_cost=not args.no_cost,
         progress=say,
         resume=args.resume,

@@ -3,8 +3,10 @@
 A table holds ``n`` uniformly random configurations (in the unit cube of the task's space,
 seeded) and their CV scores. From it come ``f_ref`` (the median score of a random
 configuration, i.e. the median first-trial value of random search) and ``f_star`` (the best
-score ever observed for the task: the table's best, raised whenever a benchmark run beats it,
-with where it came from). The scripted oracle and adversarial LLMs read the table too.
+score ever observed for the task: the table's best, or a better score recorded with where it
+came from). A benchmark run leaves ``f_star`` frozen unless asked to update the tables
+offline, so that a run's regret does not depend on the run itself. The scripted oracle and
+adversarial LLMs read the table too.
 """
 
 from __future__ import annotations
@@ -114,22 +116,29 @@ def ensure(
     n: int,
     directory: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    grow: bool = True,
 ) -> Reference:
-    """The committed table of ``task``, built (and saved) first if missing or too small."""
+    """The committed table of ``task``, built (and saved) first if missing or smaller than
+    ``n``. With ``grow=False`` a smaller table is used as it is: rebuilding it would move
+    its ``f_star`` and ``f_ref``, which a frozen benchmark run must not do."""
     reference = load(task.name, directory)
-    if reference is None or len(reference.values) < n:
+    if reference is None or (grow and len(reference.values) < n):
         reference = build(task, n, progress)
         save(reference, directory)
     return reference
 
 
+def beats(reference: Reference, value: float) -> bool:
+    """Whether ``value`` is strictly better than the table's ``f_star``."""
+    if reference.direction == "maximize":
+        return value > reference.f_star
+    return value < reference.f_star
+
+
 def raise_f_star(reference: Reference, value: float, source: str) -> bool:
     """Record ``value`` as the new best ever observed if it beats ``f_star``."""
-    better = (
-        value > reference.f_star
-        if reference.direction == "maximize"
-        else (value < reference.f_star)
-    )
+    better = beats(reference, value)
     if better:
         reference.f_star = float(value)
         stamp = datetime.now(UTC).strftime("%Y-%m-%d")

@@ -109,6 +109,8 @@ def markdown(results: dict[str, Any], png_name: str | None, plot_note: str | Non
             f"| {m} | {t['baseline']} | {t['trial']} | {t['n_pairs']} | {t['ours_better']} | "
             f"{t['baseline_better']} | {_num(t['mean_difference'])} | {_num(t['p_value'])} |"
         )
+    lines += task_level_section(results)
+    lines += anchors_section(results)
     lines += ["", "## Targets", "", "| target | figure | bound | met |", "|---|---|---|---|"]
     for t in s["targets"].values():
         lines.append(
@@ -195,6 +197,84 @@ def markdown(results: dict[str, Any], png_name: str | None, plot_note: str | Non
     elif plot_note:
         lines += [f"Plots skipped: {plot_note}", ""]
     return "\n".join(lines)
+
+
+def _interval(ci: list[float | None] | None) -> str:
+    low, high = ci or [None, None]
+    return "–" if low is None or high is None else f"[{low:.3f}, {high:.3f}]"
+
+
+def task_level_section(results: dict[str, Any]) -> list[str]:
+    """The markdown sections with tasks as the unit: regret intervals and the Holm-corrected
+    tests (empty for results saved before they existed)."""
+    lines: list[str] = []
+    cis = results.get("regret_ci") or {}
+    if cis:
+        lines += [
+            "",
+            "## Regret intervals (95% bootstrap over tasks, seeds averaged per task)",
+            "",
+            "| method | @5 | @10 | @25 |",
+            "|---|---|---|---|",
+        ]
+        for m, by_cp in cis.items():
+            cells = " | ".join(_interval(by_cp.get(cp)) for cp in ("5", "10", "25"))
+            lines.append(f"| {LABELS.get(m, m)} | {cells} |")
+    tests = results.get("task_level_tests") or []
+    if tests:
+        lines += [
+            "",
+            "## Task-level tests (Holm-corrected)",
+            "",
+            "Wilcoxon signed-rank tests of seed-averaged regret, paired by task, of each of our "
+            "methods against each Optuna model-based baseline; Holm–Bonferroni over all rows.",
+            "",
+            "| ours | baseline | trial | tasks | ours better | baseline better | mean diff | p "
+            "| p (Holm) | significant |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for t in tests:
+            lines.append(
+                f"| {t['ours']} | {t['baseline']} | {t['trial']} | {t['n_tasks']} | "
+                f"{t['ours_better']} | {t['baseline_better']} | {_num(t['mean_difference'])} | "
+                f"{_num(t['p_value'])} | {_num(t['p_holm'])} | {_num(t['significant'])} |"
+            )
+    return lines
+
+
+def anchors_section(results: dict[str, Any]) -> list[str]:
+    """Whether f* was frozen, which tasks a run beat it on (with the unclipped regret that
+    shows by how much), and which tasks' score spans are at noise level."""
+    from benchmarks.quality.metrics import NOISE_SPAN
+
+    if "f_star_frozen" not in results:
+        return []
+    if results["f_star_frozen"]:
+        anchor = "f* frozen (read from the reference tables, not raised by this run)"
+    else:
+        anchor = "f* raised by this run wherever a run beat it (--update-reference)"
+    beaten = results.get("beats_reference") or []
+    noisy = results.get("noise_level_tasks") or []
+    lines = [
+        "",
+        "## Regret anchors",
+        "",
+        f"{anchor}. Tasks where a run beat f*: {', '.join(beaten) or 'none'}. Tasks whose span "
+        f"|f_ref − f*| is at most {NOISE_SPAN:.0%} of |f*| (regret there is mostly noise): "
+        f"{', '.join(noisy) or 'none'}.",
+    ]
+    if beaten:
+        lines += [
+            "",
+            "Unclipped regret (mean over task × seed; below 0: better than the table's f*):",
+            "",
+            "| method | @5 | @10 | @25 |",
+            "|---|---|---|---|",
+        ]
+        for m, by_cp in (results.get("unclipped_regret") or {}).items():
+            cells = " | ".join(_num(by_cp.get(cp)) for cp in ("5", "10", "25"))
+            lines.append(f"| {LABELS.get(m, m)} | {cells} |")
+    return lines
 
 
 def _ratio(results: dict[str, Any], method: str, cp: str) -> str:
