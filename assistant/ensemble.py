@@ -91,8 +91,15 @@ def within_seconds(
     return kept
 
 
+DURATION_ATTR = "duration_s"
+"""The user attribute holding a trial's training time, without the wait for a worker."""
+
+
 def _seconds(trial: FrozenTrial) -> float:
-    duration = trial.duration
+    recorded = trial.user_attrs.get(DURATION_ATTR)
+    if isinstance(recorded, int | float):
+        return float(recorded)
+    duration = trial.duration  # a trial from before the attribute: its wall time
     return duration.total_seconds() if duration is not None else 0.0
 
 

@@ -25,6 +25,7 @@ from assistant import events
 from assistant.cash import FAMILY_ATTR, FamilyRace, judged_counts
 from assistant.engine.families import family_config, family_space, strip_config
 from assistant.engine.planner import EngineOptions
+from assistant.ensemble import DURATION_ATTR
 from assistant.errors import AssistantError, LLMError, TrialsFailedError
 from assistant.llm.health import CircuitBreaker
 from assistant.records import HealthChange, LLMSpend, SessionResult, SessionSpec, Suggestion
@@ -398,6 +399,8 @@ class Run:
         events.emit(store, sid, started, trial_number=trial.number)
         own = strip_config(config, family) if family is not None else config
         outcome = runner.run(own, seed=self.spec.seed, trial=trial)
+        # Its training time alone (not the wait for a worker): what refitting it costs.
+        trial.set_user_attr(DURATION_ATTR, outcome.duration_s)
         finished = events.TrialFinished.model_validate({**outcome.model_dump(), "config": config})
         events.emit(store, sid, finished, trial_number=trial.number)
         if outcome.status == "pruned":
