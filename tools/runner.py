@@ -11,8 +11,9 @@ a worker that crashes is replaced for the next trial. Every ending becomes a
 calling thread with the same outcomes, except that a crash takes the process down and the
 timeout is only checked when the tool reports.
 
-Workers start lazily (about a second each, for the interpreter and imports) and are then
-reused; :meth:`TrialRunner.start` starts them all ahead of time. Workers never re-import
+Workers start lazily (a second or two each, for the interpreter and imports) and are then
+reused; :meth:`TrialRunner.start` starts them all ahead of time and waits for them,
+:meth:`TrialRunner.launch` starts them without waiting. Workers never re-import
 the caller's main module, so a plain script needs no ``if __name__ == "__main__":`` guard,
 and scripts on standard input, ``python -c``, notebooks and threads all work. A tool
 defined in the caller's script travels to the workers by value (cloudpickle); it must not
