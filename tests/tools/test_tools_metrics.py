@@ -78,3 +78,27 @@ def test_defaults_per_task() -> None:
     assert default_metric("regression").name == "rmse"
     assert resolve_metric(None, "regression").name == "rmse"
     assert resolve_metric("ROC_AUC", "classification").name == "roc_auc"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fast_metrics_agree_with_scikit_learn(seed: int) -> None:
+    """ROC AUC (rank form, ties included), RMSE and MAE give scikit-learn's values."""
+    from sklearn import metrics as skm
+
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, size=200)
+    score = np.round(rng.random(200), 1)  # many ties
+    proba = np.column_stack([1 - score, score])
+    assert get_metric("roc_auc")(y, proba) == pytest.approx(skm.roc_auc_score(y, score), abs=1e-12)
+    target, pred = rng.normal(size=200), rng.normal(size=200)
+    assert get_metric("rmse")(target, pred) == pytest.approx(
+        skm.root_mean_squared_error(target, pred), abs=1e-12
+    )
+    assert get_metric("mae")(target, pred) == pytest.approx(
+        skm.mean_absolute_error(target, pred), abs=1e-12
+    )
+
+
+def test_roc_auc_of_one_class_is_an_error_as_in_scikit_learn() -> None:
+    with pytest.raises(ValueError, match="Only one class"):
+        get_metric("roc_auc")(np.ones(5, dtype=int), np.full((5, 2), 0.5))
