@@ -1,9 +1,11 @@
-"""How long one PyTorch trial takes on the CPU and, where there is one, on a GPU.
+"""How long one trial of each tool that can use a GPU takes on the CPU and, where there is
+one, on a GPU: the PyTorch nets and the gradient-boosting libraries that are installed.
 
 Run ``python -m benchmarks.torch_device``; figures go to
-``benchmarks/results/torch_device.json``. Each trial runs in a worker process as in a real
-session (the worker start is measured apart), with the tools' default configurations on
-scikit-learn's digits (CNN) and breast-cancer (MLP) data.
+``benchmarks/results/torch_device.json``, with the device each trial reports it trained on
+(so a GPU run shows whether XGBoost, CatBoost and LightGBM really used it). Each trial runs
+in a worker process as in a real session (the worker start is measured apart), with the
+tools' default configurations on scikit-learn's digits (CNN) and breast-cancer data.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ def _datasets() -> dict[str, Any]:
     from assistant.tools import Dataset
 
     digits = load_digits()
+    breast_cancer = Dataset.from_arrays(
+        *load_breast_cancer(return_X_y=True), "classification", name="breast cancer"
+    )
+    boosting = {name: breast_cancer for name in ("xgboost", "catboost", "lightgbm")}
+    installed = {name: data for name, data in boosting.items() if _installed(name)}
     return {
         "torch_cnn": Dataset.from_arrays(
             digits.data / 16.0,
@@ -34,10 +41,15 @@ def _datasets() -> dict[str, Any]:
             image_shape=(1, 8, 8),
             name="digits",
         ),
-        "torch_mlp": Dataset.from_arrays(
-            *load_breast_cancer(return_X_y=True), "classification", name="breast cancer"
-        ),
+        "torch_mlp": breast_cancer,
+        **installed,
     }
+
+
+def _installed(tool: str) -> bool:
+    from importlib.util import find_spec
+
+    return find_spec(tool) is not None
 
 
 def measure(device: str, repeats: int) -> dict[str, Any]:

@@ -148,14 +148,16 @@ def test_a_timeout_leaves_the_ensemble_its_share_or_says_why_not(tmp_path: Path)
     import time
 
     started = time.monotonic()
-    result = tune(table(), tmp_path, n_trials=2000, timeout=5)
+    # 10 s: the 2 s left to the ensemble outlast the trial in flight and the refit on a
+    # loaded 2-core machine (with 5 s, CI had 0.2 s left)
+    result = tune(table(), tmp_path, n_trials=2000, timeout=10)
     elapsed = time.monotonic() - started
     trials = result.study.get_trials(deepcopy=False)
     assert 2 <= len(trials) < 2000
     last = max(t.datetime_complete for t in trials if t.datetime_complete is not None)
     first = min(t.datetime_start for t in trials if t.datetime_start is not None)
-    assert (last - first).total_seconds() < 5 * 0.8 + 2.0  # the search left the rest
-    assert elapsed < 9, elapsed
+    assert (last - first).total_seconds() < 10 * 0.8 + 2.0  # the search left the rest
+    assert elapsed < 16, elapsed
     ensemble = result.ensemble
     assert ensemble is not None and ensemble.n_candidates >= 2, ensemble
     assert ensemble.cv_score is not None  # built: selection and a cross-fitted score
