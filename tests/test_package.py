@@ -23,6 +23,15 @@ sys.meta_path.insert(0, Block())
 """
 
 
+def _python(code: str) -> list[str]:
+    """The lines a fresh interpreter prints running ``code`` in the checkout."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.splitlines()
+
+
 def test_import_assistant_needs_neither_torch_nor_jupyter() -> None:
     code = BLOCK + (
         "import assistant, assistant.tools, assistant.cli\n"
@@ -30,11 +39,7 @@ def test_import_assistant_needs_neither_torch_nor_jupyter() -> None:
         "get_tool('random_forest')\n"
         "print('ok')\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "ok"
+    assert _python(code) == ["ok"]
 
 
 def test_a_worker_imports_the_tools_not_the_whole_package() -> None:
@@ -47,11 +52,7 @@ def test_a_worker_imports_the_tools_not_the_whole_package() -> None:
         "import assistant\n"
         "print(assistant.tune.__module__, 'tune' in dir(assistant), assistant.Store.__name__)\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == ["[]", "assistant.api True Store"]
+    assert _python(code) == ["[]", "assistant.api True Store"]
 
 
 def test_an_unknown_name_of_the_package_is_an_attribute_error() -> None:
