@@ -239,12 +239,13 @@ def test_a_stopped_session_is_finalized_on_request(tmp_path: Path) -> None:
         {"a": np.linspace(0, 1, 120), "kind": ["x", "y", "z"] * 40, "noise": np.arange(120) % 7}
     )
     frame["target"] = frame["a"] * 3 + (frame["kind"] == "x")
-    url = f"sqlite:///{tmp_path / 'stopped.db'}"
+    # One store, opened (and its schema made) before the thread reads it: two stores
+    # making a new SQLite file's schema at once can find the database locked.
+    store = Store(f"sqlite:///{tmp_path / 'stopped.db'}")
 
     def stop_after_three_trials() -> None:  # as the sidebar's stop would, through the store
         import time
 
-        store = Store(url)
         for _ in range(600):
             for record in store.list_sessions():
                 if not record.spec:  # still being created
@@ -257,7 +258,7 @@ def test_a_stopped_session_is_finalized_on_request(tmp_path: Path) -> None:
 
     threading.Thread(target=stop_after_three_trials, daemon=True).start()
     result = assistant.tune(
-        frame, "target", model="knn", n_trials=400, llm="off", storage=url, n_folds=2,
+        frame, "target", model="knn", n_trials=400, llm="off", storage=store, n_folds=2,
         verbose=False, isolation="inline",
     )  # fmt: skip
     assert result.session.result().status == "stopped"
@@ -269,6 +270,6 @@ def test_a_stopped_session_is_finalized_on_request(tmp_path: Path) -> None:
     assert final.final is not None and final.test_score is not None
     assert final.final.config == final.best_config
     assert len(final.predict(frame.drop(columns="target").iloc[:5])) == 5
-    stored = assistant.TuningSession.open(result.session_id, Store(url)).result()
+    stored = assistant.TuningSession.open(result.session_id, Store(store.url)).result()
     assert stored.status == "stopped" and stored.final == final.final
     assert final.finalize() is final  # a result with its model is returned as it is
