@@ -138,6 +138,10 @@ class FamiliesConsidered(_Payload):
     requested: list[str] | None = None
     """The families the user limited ``"auto"`` to."""
 
+    def line(self) -> str:
+        """The families raced, in words (the sidebar's ``raceLines`` says the same)."""
+        return f"Families raced: {', '.join(c.family for c in self.candidates)}"
+
 
 class RungFinished(_Payload):
     """A rung of the race ended: each family's trials so far and best score, the
@@ -150,6 +154,18 @@ class RungFinished(_Payload):
     survivors: list[str] = Field(default_factory=list)
     dropped: list[FamilyDropped] = Field(default_factory=list)
 
+    def line(self) -> str:
+        """The rung in words: each family's best score, the survivors, the dropped."""
+        best = ", ".join(
+            f"{s.family} {s.best_score:.4f}" if s.best_score is not None else f"{s.family} none"
+            for s in self.scores
+        )
+        dropped = "; ".join(f"{d.family} ({d.reason})" for d in self.dropped)
+        return (
+            f"Rung {self.rung + 1}: {best}; kept {', '.join(self.survivors) or 'none'}"
+            + (f"; dropped {dropped}" if dropped else "")
+        )
+
 
 class FamilyChosen(_Payload):
     """The race ended: the family of the best trial over all families, and why."""
@@ -160,6 +176,10 @@ class FamilyChosen(_Payload):
     reason: str = ""
     timed_out: bool = False
     """The session's time limit ended the race before its trials did."""
+
+    def line(self) -> str:
+        """The winner and why."""
+        return f"Family chosen: {self.family} ({self.reason})"
 
 
 class SessionStarted(_Payload):

@@ -99,22 +99,10 @@ class RaceView(BaseModel):
     def lines(self) -> list[str]:
         """The race in words, a line each: the families, each rung's best scores, survivors
         and dropped families, and the winner (the sidebar's ``raceLines`` says the same)."""
-        lines = []
-        if self.considered is not None:
-            families = ", ".join(c.family for c in self.considered.candidates)
-            lines.append(f"Families raced: {families}")
-        for rung in self.rungs:
-            best = ", ".join(
-                f"{s.family} {s.best_score:.4f}" if s.best_score is not None else f"{s.family} none"
-                for s in rung.scores
-            )
-            dropped = "; ".join(f"{d.family} ({d.reason})" for d in rung.dropped)
-            lines.append(
-                f"Rung {rung.rung + 1}: {best}; kept {', '.join(rung.survivors) or 'none'}"
-                + (f"; dropped {dropped}" if dropped else "")
-            )
+        lines = [self.considered.line()] if self.considered is not None else []
+        lines += [rung.line() for rung in self.rungs]
         if self.chosen is not None:
-            lines.append(f"Family chosen: {self.chosen.family} ({self.chosen.reason})")
+            lines.append(self.chosen.line())
         return lines
 
 

@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from assistant import events
+from assistant.records import spend_vs_budget
 from assistant.space import format_number
 from assistant.store import EventRecord, LLMCallRecord, Store
 
@@ -117,6 +118,13 @@ def _describe(p: events.Payload, kind: str, trial: int | None, metric: str) -> s
     if isinstance(p, events.ToolChosen):
         why = p.fallback or p.rationale
         return f"Tool chosen: {p.tool}" + (f" ({_first_line(why)})" if why else "")
+    if isinstance(p, events.FamiliesConsidered | events.RungFinished | events.FamilyChosen):
+        return p.line()
+    if isinstance(p, events.LLMBudgetSpent):
+        return (
+            f"LLM budget spent at trial {trial} ({p.reason}): "
+            f"{spend_vs_budget(p.spent, p.budget)}; the search went on statistically"
+        )
     if isinstance(p, events.SessionStarted):
         if p.resumed:
             return f"Session resumed: {p.finished} finished, {p.remaining} to go"

@@ -40,6 +40,7 @@ from pydantic import BaseModel
 
 from assistant import events
 from assistant._deprecation import deprecated_alias
+from assistant.engine.families import strip_config
 from assistant.errors import AssistantError
 from assistant.records import LLMBudget, Suggestion
 from assistant.store import Store
@@ -393,7 +394,13 @@ class ChatController:
         )
         best = view.best()
         if best is not None:
-            text += f"; best {view.metric} {format_score(best.value)} (trial {best.number})"
+            of = f"{best.family}, " if best.family else ""
+            text += f"; best {view.metric} {format_score(best.value)} ({of}trial {best.number})"
+        race = view.race
+        if race is not None and race.chosen is not None:
+            text += f". {race.chosen.line()}"
+        elif race is not None and race.rungs:
+            text += f". Racing {', '.join(race.rungs[-1].survivors)} after rung {len(race.rungs)}"
         return self._about(sid, text + ".", view="live")
 
     def _best(self, positional: list[str], _options: dict[str, str]) -> ChatReply:
@@ -405,14 +412,17 @@ class ChatController:
         if best is None:
             return self._about(sid, f"Session {sid} has no complete trial yet.")
         metric, score = view.metric, format_score(best.value)
-        text = (
-            f"Best so far: trial {best.number}, {metric} {score} with {format_config(best.config)}."
-        )
+        # A race's trials name their parameters family__name; the family's tool takes name.
+        tool = best.family or view.tool or "auto"
+        config = strip_config(best.config, best.family) if best.family else best.config
+        of = f" ({best.family})" if best.family else ""
+        text = f"Best so far: trial {best.number}{of}, {metric} {score}"
+        text += f" with {format_config(config)}."
         code = (
             "from assistant.tools import get_tool\n"
             f"# session {sid}, trial {best.number}: {metric} {score}\n"
-            f"best_config = {best.config!r}\n"
-            f"tool = get_tool({view.tool or 'auto'!r})"
+            f"best_config = {config!r}\n"
+            f"tool = get_tool({tool!r})"
         )
         return self._about(sid, text, code=code)
 

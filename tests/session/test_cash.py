@@ -15,11 +15,13 @@ from sqlalchemy import text
 import assistant
 from assistant import events
 from assistant.cash import family_of
+from assistant.chat import ChatController
 from assistant.cli import _summary
 from assistant.llm import LLMConfig
 from assistant.replay import replay_session
 from assistant.space import FloatParam, SearchSpace
 from assistant.testing import ScriptedLLMServer, schema_responder
+from assistant.timeline import build_timeline
 from assistant.tools import get_tool, register_tool, unregister_tool
 
 
@@ -106,6 +108,20 @@ def test_a_race_on_a_messy_table(tmp_path: Path) -> None:
     assert "Family chosen" in html and "Rung 1" in html
     summary = _summary(result.session, result.session.result().model_dump(), result.session.store)
     assert f"Family chosen: {chosen.family}" in summary
+
+    titles = [e.title for e in build_timeline(result.session.store, result.session_id)]
+    assert f"Families raced: {', '.join(c.family for c in considered.candidates)}" in titles
+    assert [t for t in titles if t.startswith("Rung ")] == [r.line() for r in rungs]
+    assert f"Family chosen: {chosen.family} ({chosen.reason})" in titles
+
+    chat = ChatController({}, storage=f"sqlite:///{tmp_path / 'cash.db'}", intent_llm="off")
+    status = chat.handle(f"/status {result.session_id}").text
+    assert f"Family chosen: {chosen.family}" in status
+    best = chat.handle(f"/best {result.session_id}")
+    namespace: dict[str, Any] = {}
+    exec(best.code, namespace)  # the code cell /best offers runs as it is
+    assert namespace["tool"].name == chosen.family
+    assert namespace["best_config"] == result.best_config
 
 
 def test_replay_sees_a_changed_race_decision(tmp_path: Path) -> None:
