@@ -1,11 +1,26 @@
 """The optimizers compared, and one run of one optimizer on one task with one seed.
 
-Optuna baselines: ``random``, ``tpe``, ``tpe_default`` (TPE with the library defaults
-enqueued first), ``cmaes`` and ``gp``. Ours: ``ours_off``, ``ours_warmstart`` and
-``ours_full`` with a real LLM (the embedded model unless another endpoint is given). Scripted
-LLMs on 127.0.0.1, labelled as such: ``oracle_full``, ``adversarial_full``, ``noise_full``
-(ρ = 0), ``rho_0.3_full``, ``rho_0.6_full``, ``rho_0.9_full`` (LLMs of graded quality) and
-``misleader_full``; each is ``ours_full`` with that scripted LLM.
+Baselines, all started like ours: every model-based one samples :data:`STARTUP_TRIALS`
+trials before its model takes over, the size of our engine's initial design
+(``EngineOptions().n_initial``, the library defaults plus quasi-random points), so the early
+checkpoints compare models rather than ours against random search.
+
+- ``random``; Optuna's ``tpe`` (multivariate, Optuna 5's default for one objective, pinned
+  here), ``gp`` (``GPSampler``, its defaults apart from the start-up) and ``cmaes``;
+- ``auto_rule``: the choice OptunaHub's AutoSampler makes for one objective within its first
+  250 trials, TPE when the space has a categorical parameter and GP otherwise (implemented
+  here from the task's space; its runs are those of ``tpe`` or ``gp`` on that task);
+- ``smac``: SMAC3's hyperparameter-optimization facade (random forest, Sobol initial design)
+  through its ask/tell interface, when the optional ``smac`` package is installed;
+- the same initial design as ours: ``tpe_default``, ``gp_default``, ``cmaes_default``,
+  ``auto_rule_default`` and ``smac_default`` try the library defaults first (then one start-up
+  trial fewer of their own, so the start-up size stays the same).
+
+Ours: ``ours_off``, ``ours_warmstart`` and ``ours_full`` with a real LLM (the embedded model
+unless another endpoint is given). Scripted LLMs on 127.0.0.1, labelled as such:
+``oracle_full``, ``adversarial_full``, ``noise_full`` (ρ = 0), ``rho_0.3_full``,
+``rho_0.6_full``, ``rho_0.9_full`` (LLMs of graded quality) and ``misleader_full``; each is
+``ours_full`` with that scripted LLM.
 """
 
 from __future__ import annotations
@@ -23,18 +38,45 @@ import optuna
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 
+from assistant.engine.planner import EngineOptions
 from assistant.errors import LLMError
 from assistant.llm import LLMConfig, LLMResponse, Message, make_client
 from assistant.llm.base import LLMClient
 from assistant.sampler import SUGGESTION_ATTR, LLAMBOSampler
+from assistant.space import SearchSpace
 from assistant.testing import ScriptedLLMServer
 from benchmarks.quality.reference import Reference
 from benchmarks.quality.scripted_llms import responder_for
+from benchmarks.quality.smac_sampler import SmacSampler
 from benchmarks.quality.suite import Task
 
 logger = logging.getLogger(__name__)
 
-BASELINES = ("random", "tpe", "tpe_default", "cmaes", "gp")
+STARTUP_TRIALS = EngineOptions().n_initial
+"""Trials every model-based baseline samples before its model takes over: the size of our
+engine's initial design."""
+DEFAULTS_FIRST = (
+    "tpe_default",
+    "gp_default",
+    "cmaes_default",
+    "auto_rule_default",
+    "smac_default",
+)
+"""Baselines that try the task's library defaults first, as ours does."""
+MODEL_BASED = (
+    "tpe",
+    "tpe_default",
+    "cmaes",
+    "cmaes_default",
+    "gp",
+    "gp_default",
+    "auto_rule",
+    "auto_rule_default",
+    "smac",
+    "smac_default",
+)
+"""The model-based baselines (ours is tested against each)."""
+BASELINES = ("random", *MODEL_BASED)
 OURS = ("ours_off", "ours_warmstart", "ours_full")
 RHO_METHODS = {
     "0": "noise_full",
@@ -117,14 +159,19 @@ class RunResult:
         return asdict(self)
 
 
-_REQUIREMENTS = {"cmaes": ("cmaes", "pip install cmaes"), "gp": ("torch", "pip install torch")}
+_REQUIREMENTS = {
+    "cmaes": ("cmaes", "pip install cmaes"),
+    "gp": ("torch", "pip install torch"),
+    "auto_rule": ("torch", "pip install torch"),  # GP on spaces without a categorical
+    "smac": ("smac", "pip install smac"),
+}
 
 
 def missing_dependency(method: str) -> str | None:
-    """Why ``method`` cannot run here (a package Optuna needs for it is missing), or ``None``."""
+    """Why ``method`` cannot run here (a package it needs is missing), or ``None``."""
     import importlib.util
 
-    module, hint = _REQUIREMENTS.get(method, (None, ""))
+    module, hint = _REQUIREMENTS.get(method.removesuffix("_default"), (None, ""))
     if module is not None and importlib.util.find_spec(module) is None:
         return f"{method} needs the {module!r} package ({hint})"
     return None
@@ -149,22 +196,39 @@ def suggest(trial: optuna.Trial, task: Task) -> dict[str, Any]:
     return config
 
 
+def auto_rule(space: SearchSpace) -> str:
+    """The baseline OptunaHub's AutoSampler would use on ``space`` (one objective, under 250
+    trials): ``"tpe"`` when a parameter is categorical, ``"gp"`` otherwise."""
+    dists = space.to_optuna().values()
+    return "tpe" if any(isinstance(d, CategoricalDistribution) for d in dists) else "gp"
+
+
 def make_sampler(
     method: str, task: Task, seed: int, llm: LLMClient | None = None
 ) -> optuna.samplers.BaseSampler:
     """The sampler of ``method`` (``llm`` is needed by the LLM-driven ones)."""
     if method == "random":
         return optuna.samplers.RandomSampler(seed=seed)
-    if method in ("tpe", "tpe_default"):
-        return optuna.samplers.TPESampler(seed=seed)
-    if method == "cmaes":
+    base = method.removesuffix("_default")
+    if base == "auto_rule":
+        base = auto_rule(task.space)
+    if base == "tpe":
+        return optuna.samplers.TPESampler(
+            seed=seed, n_startup_trials=STARTUP_TRIALS, multivariate=True
+        )
+    if base in ("cmaes", "gp"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
-    if method == "gp":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return optuna.samplers.GPSampler(seed=seed)
+            if base == "cmaes":
+                return optuna.samplers.CmaEsSampler(
+                    seed=seed, n_startup_trials=STARTUP_TRIALS, warn_independent_sampling=False
+                )
+            return optuna.samplers.GPSampler(seed=seed, n_startup_trials=STARTUP_TRIALS)
+    if base == "smac":
+        # Optuna's samplers count an enqueued trial among their start-up trials; SMAC's
+        # initial design does not count a result it is told, so it is one smaller here.
+        n_initial = STARTUP_TRIALS - (method in DEFAULTS_FIRST)
+        return SmacSampler(task.space, task.direction, seed, n_initial)
     if method in OURS or method in SCRIPTED:
         mode = "off" if method == "ours_off" else method.rsplit("_", 1)[1]
         if mode != "off" and llm is None:
@@ -218,8 +282,10 @@ def run_one(
             )
             recorder = CostRecorder(make_client(config))
         sampler = make_sampler(method, task, seed, recorder)
+        if isinstance(sampler, LLAMBOSampler | SmacSampler):
+            stack.callback(sampler.close)
         study = optuna.create_study(direction=task.direction, sampler=sampler)
-        if method == "tpe_default":
+        if method in DEFAULTS_FIRST:
             study.enqueue_trial(task.default_config)
         sampling: list[float] = []
 
@@ -234,8 +300,6 @@ def run_one(
         start = time.perf_counter()
         study.optimize(objective, n_trials=n_trials, catch=(ValueError,))
         wall = time.perf_counter() - start
-        if isinstance(sampler, LLAMBOSampler):
-            sampler.close()
     trials = study.get_trials(deepcopy=False)
     values = [t.value if t.state == TrialState.COMPLETE else None for t in trials]
     best_config = best_value = test = None
