@@ -205,6 +205,7 @@ def _replay_race(session: TuningSession, recorded: list[FrozenTrial]) -> ReplayR
         sampler = session.build_sampler(
             engine_client, budget=budget, family=family, rung=rung,
             llm_ready=_recorded_readiness(recorded),
+            on_suggestion=_recorded_review(store, session.id, space),
         )  # fmt: skip
         study.sampler = sampler
         try:
