@@ -8,7 +8,8 @@ The server runs with llama.cpp's extra buffer types off (``_llama_server.py`` sa
 AMX one crashes on Intel hosts). It counts as ready only once a real one-token completion
 has answered, since a crashing server still answers ``/v1/models``. A server that dies is
 restarted once (:func:`restart_if_dead`); a second death is final for this process, with
-its exit code and log tail in the :class:`~assistant.errors.EmbeddedLLMError`.
+its exit code and log tail in the :class:`~assistant.errors.EmbeddedLLMError`. Prompt
+evaluation and generation share one thread count (:func:`server_threads` says why).
 
 Example:
     >>> server = embedded_server()  # doctest: +SKIP
@@ -225,9 +226,25 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_once(model_path: Path, port: int, n_ctx: int, timeout_s: float) -> EmbeddedServer:
-    workdir = Path(tempfile.mkdtemp(prefix="assistant-llama-"))
-    command = [
+def server_threads(cpus: int | None = None) -> int:
+    """Threads for the server's prompt evaluation and generation alike: half the CPUs this
+    process may use, at least one.
+
+    llama-cpp-python's server defaults to half the CPUs for generation but all of them for
+    prompt evaluation (``n_threads_batch``). llama.cpp's threads spin while they wait for one
+    another, so on a machine that is also training models (trials run beside the LLM) the
+    extra thread fights the trials: on the 2-core benchmark machine under load, a prompt
+    token took 32 ms with two threads and 11-16 ms with one (issue #19's measurements).
+    """
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cpus or 1) // 2)
+
+
+def server_command(model_path: Path, port: int, n_ctx: int = N_CTX) -> list[str]:
+    """The command line of a llama.cpp server for ``model_path`` on ``port``."""
+    threads = str(server_threads())
+    return [
         sys.executable, str(_LLAMA_SERVER),
         "--model", str(model_path),
         # The alias makes /v1/models report the file name, not this machine's path, so
@@ -236,7 +253,14 @@ def _start_once(model_path: Path, port: int, n_ctx: int, timeout_s: float) -> Em
         "--host", "127.0.0.1",
         "--port", str(port),
         "--n_ctx", str(n_ctx),
+        "--n_threads", threads,
+        "--n_threads_batch", threads,
     ]  # fmt: skip
+
+
+def _start_once(model_path: Path, port: int, n_ctx: int, timeout_s: float) -> EmbeddedServer:
+    workdir = Path(tempfile.mkdtemp(prefix="assistant-llama-"))
+    command = server_command(model_path, port, n_ctx)
     env = {k: v for k, v in os.environ.items() if k.upper() not in _SERVER_ENV_OVERRIDES}
     logger.info("starting the embedded LLM server: %s", " ".join(command))
     # The guard ends the server when this process dies without running its exit handlers.

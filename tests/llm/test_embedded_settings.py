@@ -1,0 +1,51 @@
+"""The embedded server's llama.cpp settings: threads, and prompt-prefix reuse between calls."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.llm import Message, embedded, make_client, resolve_llm_config
+from tests.llm.helpers import needs_embedded
+
+
+@pytest.mark.parametrize(("cpus", "threads"), [(1, 1), (2, 1), (3, 1), (16, 8), (None, 1)])
+def test_server_threads_are_half_the_cpus_and_at_least_one(monkeypatch, cpus, threads):
+    if cpus is None:  # neither call can say: one thread
+        monkeypatch.delattr("os.sched_getaffinity", raising=False)
+        monkeypatch.setattr("os.cpu_count", lambda: None)
+    assert embedded.server_threads(cpus) == threads
+
+
+def _option(command: list[str], name: str) -> str:
+    return command[command.index(name) + 1]
+
+
+def test_prompt_evaluation_gets_no_more_threads_than_generation(monkeypatch, tmp_path):
+    # llama-cpp-python's default gives prompt evaluation every CPU; beside running trials
+    # its spinning threads made prompts 2-3x slower on the 2-core benchmark machine.
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(6)), raising=False)
+    command = embedded.server_command(tmp_path / "m.gguf", 8080)
+    assert _option(command, "--n_threads") == _option(command, "--n_threads_batch") == "3"
+    assert _option(command, "--port") == "8080"
+    assert _option(command, "--model_alias") == "m"
+
+
+@needs_embedded
+@pytest.mark.integration
+@pytest.mark.embedded
+def test_a_repeated_prompt_is_not_evaluated_again(shared_server):
+    """llama.cpp keeps the last prompt's KV cache: a call that repeats it (the surrogate's
+    second sample) or extends it evaluates only the new tokens."""
+    client = make_client(resolve_llm_config(timeout_s=120))
+    prompt = "Describe a random forest. " * 60
+    messages = [Message(role="user", content=prompt)]
+    for seed in (1, 2):
+        response = client.complete(messages, max_tokens=2, temperature=0.7, seed=seed)
+        assert response.usage.prompt_tokens > 300
+    server = embedded.embedded_server()
+    log = server.log_path.read_text(errors="replace")
+    hits = [
+        line for line in log.splitlines() if "prefix-match hit" in line or "already cached" in line
+    ]
+    assert hits, log[-2000:]
+    assert "remaining 1 prompt tokens" in hits[-1] or "already cached" in hits[-1]
