@@ -10,8 +10,8 @@ from benchmarks.quality.methods import missing_dependency, run_one
 from benchmarks.quality.reference import Reference
 from benchmarks.quality.suite import Task
 
-# Optuna's random, TPE and GP samplers share their first 10 (random start-up) trials for a
-# given seed; 11 trials reach each one's own model-based step.
+# Optuna's model-based samplers start with STARTUP_TRIALS (5) random trials, as many as
+# our initial design; 11 trials reach several of each one's own model-based steps.
 N_TRIALS = 11
 METHODS = (
     "random",
