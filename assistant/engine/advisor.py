@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 MAX_FEATURES_SHOWN = 30
 RATIONALE_CHARS = 240
+"""The rationale cap of sessions recorded before it was an engine option (see
+``EngineOptions.llm_rationale_chars``); calls that do not say keep it."""
 _FIXES = frozenset({"range", "snapped"})
 
 
@@ -111,10 +113,12 @@ class LLMAdvisor:
             "additionalProperties": False,
         }
 
-    def _proposal_schema(self, n: int) -> dict[str, Any]:
+    def _proposal_schema(self, n: int, rationale_chars: int) -> dict[str, Any]:
         config = self._config_schema()
         properties: dict[str, Any] = {f"config_{i + 1}": config for i in range(n)}
-        properties["rationale"] = {"type": "string", "maxLength": RATIONALE_CHARS}
+        # llama.cpp's schema grammar enforces maxLength: a small model that rambles is cut
+        # off there instead of spending tokens (and seconds) up to max_tokens.
+        properties["rationale"] = {"type": "string", "maxLength": rationale_chars}
         return {
             "type": "object",
             "properties": properties,
@@ -123,15 +127,24 @@ class LLMAdvisor:
         }
 
     def examples(
-        self, history: Sequence[Observation], rng: np.random.Generator
+        self,
+        history: Sequence[Observation],
+        rng: np.random.Generator,
+        *,
+        chronological: bool = False,
     ) -> list[dict[str, Any]]:
-        """The few-shot examples for one step, in shuffled order.
+        """The few-shot examples for one step, in shuffled order, or oldest first when
+        ``chronological``.
 
         A step's calls should share one list: identical prompt prefixes let llama.cpp (and
         hosted endpoints with prompt caching) skip re-reading them, which is most of a small
-        model's latency. The order still changes from step to step.
+        model's latency. Shuffled, the order changes from step to step, so each step's first
+        call reads all examples again; chronological, the next step's prompt extends this
+        one's list (while every trial is shown), and only the new trials are read.
         """
         shown = select_examples(self.space, history, self.max_examples, rng)
+        if chronological:
+            shown = sorted(shown, key=lambda o: o.number)
         return [{"text": self.space.format_config(o.config), "score": o.score} for o in shown]
 
     def _call(
@@ -157,8 +170,10 @@ class LLMAdvisor:
     def _proposal_tokens(self, n: int) -> int:
         return 96 + n * (8 + 14 * len(self.space))
 
-    def _parse_proposal(self, answer: Mapping[str, Any], n: int) -> Proposal:
-        proposal = Proposal(rationale=str(answer.get("rationale", ""))[:RATIONALE_CHARS].strip())
+    def _parse_proposal(
+        self, answer: Mapping[str, Any], n: int, rationale_chars: int = RATIONALE_CHARS
+    ) -> Proposal:
+        proposal = Proposal(rationale=str(answer.get("rationale", ""))[:rationale_chars].strip())
         # A free number just past a bound is a strong model's slip, kept clipped; on a grid,
         # an out-of-range value means the model ignored the list: rejected.
         tolerated = {"range"} if self.value_grid is None else set()
@@ -179,13 +194,15 @@ class LLMAdvisor:
         return proposal
 
     # -- the three jobs ----------------------------------------------------------------
-    def warmstart(self, n: int, rng: np.random.Generator) -> Proposal:
-        """Zero-shot: ``n`` configurations from the problem description alone."""
+    def warmstart(
+        self, n: int, rng: np.random.Generator, *, rationale_chars: int = RATIONALE_CHARS
+    ) -> Proposal:
+        """Zero-shot: ``n`` configurations from the problem description alone, with a
+        rationale of at most ``rationale_chars`` characters."""
         messages = self._messages("warmstart.j2", n=n)
-        answer = self._call(
-            messages, self._proposal_schema(n), "warmstart", rng, self._proposal_tokens(n)
-        )
-        return self._parse_proposal(answer, n)
+        schema = self._proposal_schema(n, rationale_chars)
+        answer = self._call(messages, schema, "warmstart", rng, self._proposal_tokens(n))
+        return self._parse_proposal(answer, n, rationale_chars)
 
     def propose(
         self,
@@ -194,25 +211,33 @@ class LLMAdvisor:
         n: int,
         rng: np.random.Generator,
         examples: list[dict[str, Any]] | None = None,
+        *,
+        rationale_chars: int = RATIONALE_CHARS,
+        chronological: bool = False,
     ) -> Proposal:
         """``n`` configurations expected to reach ``target`` (a score in the metric's units,
-        kept within the metric's range: no prompt asks for a ROC-AUC of 1.02)."""
+        kept within the metric's range: no prompt asks for a ROC-AUC of 1.02), with a
+        rationale of at most ``rationale_chars`` characters. ``chronological`` says the
+        examples are oldest first (see :meth:`examples`); the prompt then names the count
+        after the list, so the list begins right after the problem."""
         done = completed(history)
         best = max(done, key=lambda o: o.utility or 0.0)
         target = float(np.clip(target, *self._plausible(-np.inf, np.inf)))
         messages = self._messages(
             "propose.j2",
-            examples=examples if examples is not None else self.examples(history, rng),
+            examples=examples
+            if examples is not None
+            else self.examples(history, rng, chronological=chronological),
+            chronological=chronological,
             shown=min(len(done), self.max_examples),
             total=len(done),
             best=best.score,
             target=target,
             n=n,
         )
-        answer = self._call(
-            messages, self._proposal_schema(n), "propose", rng, self._proposal_tokens(n)
-        )
-        return self._parse_proposal(answer, n)
+        schema = self._proposal_schema(n, rationale_chars)
+        answer = self._call(messages, schema, "propose", rng, self._proposal_tokens(n))
+        return self._parse_proposal(answer, n, rationale_chars)
 
     def score(
         self,
@@ -221,14 +246,16 @@ class LLMAdvisor:
         rng: np.random.Generator,
         n_samples: int = 2,
         examples: list[dict[str, Any]] | None = None,
+        *,
+        chronological: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Predicted utility mean and spread for each candidate (LLM as surrogate).
 
         ``n_samples`` answers are sampled (each with its own seed); their spread is the
-        uncertainty. The examples keep the step's shuffled order, so the prompt prefix is
-        shared with the step's proposal call. Answers are clipped to a plausible band around
-        the observed scores, so one absurd number cannot dominate, and to the metric's own
-        range (a ROC-AUC above 1 is not a prediction).
+        uncertainty. The examples keep the step's order, so the prompt prefix is shared with
+        the step's proposal call (``chronological`` as in :meth:`propose`). Answers are
+        clipped to a plausible band around the observed scores, so one absurd number cannot
+        dominate, and to the metric's own range (a ROC-AUC above 1 is not a prediction).
         """
         done = completed(history)
         scores = np.array([o.score for o in done], dtype=float)
@@ -248,7 +275,10 @@ class LLMAdvisor:
         ]
         messages = self._messages(
             "surrogate.j2",
-            examples=examples if examples is not None else self.examples(history, rng),
+            examples=examples
+            if examples is not None
+            else self.examples(history, rng, chronological=chronological),
+            chronological=chronological,
             shown=min(len(done), self.max_examples),
             total=len(done),
             candidates=listed,

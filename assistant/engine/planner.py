@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.context import ProblemContext
-from assistant.engine.advisor import LLMAdvisor, Proposal
+from assistant.engine.advisor import RATIONALE_CHARS, LLMAdvisor, Proposal
 from assistant.engine.candidates import config_key, local_moves, quasi_random, unique_new
 from assistant.engine.history import Observation, completed
 from assistant.engine.surrogate import GPSurrogate, expected_improvement
@@ -77,6 +77,19 @@ class EngineOptions(BaseModel):
     )
     llm_explore_every: int = Field(10, ge=1, description="the sparse schedule's period, in steps")
     llm_plateau: int = Field(5, ge=1, description="trials without a new best: a plateau")
+    llm_example_order: Literal["chronological", "shuffled"] = Field(
+        "chronological",
+        description="how prompts list past trials: chronological (oldest first: the next "
+        "step's prompt extends this one's, so llama.cpp and prompt-caching endpoints read only "
+        "the new trials) or shuffled at every step (LLAMBO's order; each step's first call "
+        "reads every example again)",
+    )
+    llm_rationale_chars: int = Field(
+        120,
+        ge=16,
+        description="the most characters a proposal's rationale may have (a schema maxLength, "
+        "which llama.cpp's grammar enforces: a small model's rambling costs no tokens past it)",
+    )
     llm_wait: Literal["always", "never"] = Field(
         "always",
         description="whether a trial waits for the step planned in the background with the "
@@ -86,9 +99,16 @@ class EngineOptions(BaseModel):
 
     @classmethod
     def recorded(cls, options: Mapping[str, Any]) -> EngineOptions:
-        """The options a session was recorded with. Sessions recorded before the value-aware
-        schedule existed called the LLM at every step, so that is what they replay with."""
-        return cls.model_validate({"llm_schedule": "every_step", **options})
+        """The options a session was recorded with. Sessions recorded before an option
+        existed replay with what they did then: the LLM called at every step (before the
+        value-aware schedule), examples shuffled and 240-character rationales (before
+        issue #19's cheaper prompts)."""
+        before = {
+            "llm_schedule": "every_step",
+            "llm_example_order": "shuffled",
+            "llm_rationale_chars": RATIONALE_CHARS,
+        }
+        return cls.model_validate({**before, **options})
 
 
 class Planner:
@@ -206,7 +226,9 @@ class Planner:
         llm_slots = math.ceil((slots - len(out)) * self.options.llm_initial_share)
         if self.advisor is not None and llm_slots > 0 and not statistical_only:
             try:
-                proposal = self.advisor.warmstart(llm_slots, rng)
+                proposal = self.advisor.warmstart(
+                    llm_slots, rng, rationale_chars=self.options.llm_rationale_chars
+                )
             except LLMError as exc:
                 fallback = _describe(exc)
                 logger.warning("LLM warm start failed, using quasi-random points: %s", fallback)
@@ -291,8 +313,11 @@ class Planner:
         asked: list[CallKind] = [
             k for k in ("propose", "surrogate") if k in decisions and decisions[k].call
         ]
+        chronological = opts.llm_example_order == "chronological"
         examples = (
-            self.advisor.examples(history, rng) if self.advisor is not None and asked else None
+            self.advisor.examples(history, rng, chronological=chronological)
+            if self.advisor is not None and asked
+            else None
         )
         if self.advisor is not None and "propose" in asked:
             spread = float(np.std(values)) or abs(best_u) * 0.01 or 1e-3
@@ -300,7 +325,13 @@ class Planner:
             target = self.sign * target_u
             try:
                 proposal = self.advisor.propose(
-                    history, target, opts.n_llm_candidates, rng, examples
+                    history,
+                    target,
+                    opts.n_llm_candidates,
+                    rng,
+                    examples,
+                    rationale_chars=opts.llm_rationale_chars,
+                    chronological=chronological,
                 )
                 llm_pool = unique_new(self.space, proposal.configs, seen)
                 if not llm_pool:
@@ -325,7 +356,12 @@ class Planner:
             shortlist = list(range(len(llm_pool))) + [int(i) for i in stat_order[: opts.shortlist]]
             try:
                 mean_l, std_l = self.advisor.score(
-                    history, [pool[i] for i in shortlist], rng, opts.n_surrogate_samples, examples
+                    history,
+                    [pool[i] for i in shortlist],
+                    rng,
+                    opts.n_surrogate_samples,
+                    examples,
+                    chronological=chronological,
                 )
                 weight = llm_weight(history, prior=opts.llm_prior_weight).weight
                 for j, i in enumerate(shortlist):

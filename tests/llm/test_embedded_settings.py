@@ -49,3 +49,33 @@ def test_a_repeated_prompt_is_not_evaluated_again(shared_server):
     ]
     assert hits, log[-2000:]
     assert "remaining 1 prompt tokens" in hits[-1] or "already cached" in hits[-1]
+
+
+@needs_embedded
+@pytest.mark.integration
+@pytest.mark.embedded
+def test_the_grammar_holds_a_rationale_to_its_max_length(shared_server):
+    """The proposal schema's maxLength is what keeps a rambling small model's rationale
+    (and its tokens) short: llama.cpp's schema grammar must enforce it, not only our parser."""
+    client = make_client(resolve_llm_config(timeout_s=120, output_retries=0))
+    schema = {
+        "type": "object",
+        "properties": {
+            "depth": {"enum": [2, 4, 8]},
+            "rationale": {"type": "string", "maxLength": 20},
+        },
+        "required": ["depth", "rationale"],
+        "additionalProperties": False,
+    }
+    messages = [
+        Message(
+            role="user",
+            content="Choose a tree depth and explain your choice at great length, "
+            "in many sentences.",
+        )
+    ]
+    answered = [client.complete(messages, schema, max_tokens=200, seed=s) for s in (1, 2)]
+    for response in answered:
+        assert response.parsed is not None and response.parsed["depth"] in (2, 4, 8)
+        assert len(response.parsed["rationale"]) <= 20
+        assert response.usage.completion_tokens < 40
