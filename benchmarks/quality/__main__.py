@@ -4,6 +4,7 @@ Examples::
 
     python -m benchmarks.quality                       # quick profile (CI; a few minutes)
     python -m benchmarks.quality --profile full        # ~1.5 h on 2 cores; run once in a while
+    python -m benchmarks.quality --profile held_out    # held-out set: once per engine release
     python -m benchmarks.quality --llm-base-url http://host:8080/v1 --llm-model my-model
     python -m benchmarks.quality --methods random,tpe,ours_off --tasks knn-wine --seeds 0,1
     python -m benchmarks.quality --profile full --resume runs.jsonl  # continue if stopped
@@ -11,8 +12,9 @@ Examples::
 
 Results go to ``benchmarks/results/``: ``quality_<profile>.json`` (every run),
 ``quality_<profile>.md`` (tables), ``quality_<profile>.png`` (regret curves) and
-``summary.json``. Reference tables (``benchmarks/reference/``) are built when missing; their
-f* stays frozen unless ``--update-reference`` is given.
+``summary.json`` (a held_out run only adds its ``held_out_regret`` to it). Reference tables
+(``benchmarks/reference/``, the held-out set's in ``held_out/`` there) are built when
+missing; their f* stays frozen unless ``--update-reference`` is given.
 """
 
 from __future__ import annotations

@@ -57,13 +57,46 @@ def write_all(results: dict[str, Any], out_dir: Path | None = None) -> dict[str,
     paths["json"] = out / f"{stem}.json"
     paths["json"].write_text(json.dumps(results, indent=1, default=str) + "\n")
     paths["summary"] = out / "summary.json"
-    paths["summary"].write_text(json.dumps(results["summary"], indent=2, default=str) + "\n")
+    summary = merged_summary(results, paths["summary"])
+    paths["summary"].write_text(json.dumps(summary, indent=2, default=str) + "\n")
     png = out / f"{stem}.png"
     note = plot(results, png)
     paths["png"] = png if note is None else note
     paths["md"] = out / f"{stem}.md"
     paths["md"].write_text(markdown(results, png.name if note is None else None, note))
     return paths
+
+
+def merged_summary(results: dict[str, Any], path: Path) -> dict[str, Any]:
+    """What ``summary.json`` becomes. A held-out run adds its ``held_out_regret`` to the
+    summary already there and changes nothing else (the development suite's figures stay);
+    any other run writes its own summary and keeps the last held-out figures."""
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    summary = results["summary"]
+    if results["profile"] == "held_out":
+        return {**previous, "held_out_regret": summary["held_out_regret"]}
+    if "held_out_regret" in previous:
+        return {**summary, "held_out_regret": previous["held_out_regret"]}
+    return summary
+
+
+def held_out_section(results: dict[str, Any]) -> list[str]:
+    """The held-out set's regret at its own checkpoints (runs of 100 trials)."""
+    regret = results["summary"].get("held_out_regret")
+    if not regret:
+        return []
+    cps = list(next(iter(regret.values())))
+    lines = [
+        "",
+        "## Held-out set: normalized regret (mean over task × seed; lower is better)",
+        "",
+        "| method | " + " | ".join(f"@{cp}" for cp in cps) + " |",
+        "|---|" + "---|" * len(cps),
+    ]
+    for m, by_cp in regret.items():
+        cells = " | ".join(_num(by_cp[cp]) for cp in cps)
+        lines.append(f"| {LABELS.get(m, m)} | {cells} |")
+    return lines
 
 
 def markdown(results: dict[str, Any], png_name: str | None, plot_note: str | None) -> str:
@@ -109,6 +142,7 @@ def markdown(results: dict[str, Any], png_name: str | None, plot_note: str | Non
             f"| {m} | {t['baseline']} | {t['trial']} | {t['n_pairs']} | {t['ours_better']} | "
             f"{t['baseline_better']} | {_num(t['mean_difference'])} | {_num(t['p_value'])} |"
         )
+    lines += held_out_section(results)
     lines += task_level_section(results)
     lines += anchors_section(results)
     lines += ["", "## Targets", "", "| target | figure | bound | met |", "|---|---|---|---|"]

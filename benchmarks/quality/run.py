@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.quality import cost, metrics, reference
+from benchmarks.quality import cost, held_out, metrics, reference
 from benchmarks.quality.methods import (
     METHODS,
     MODEL_BASED,
@@ -24,7 +24,7 @@ from benchmarks.quality.methods import (
     RunResult,
     run_one,
 )
-from benchmarks.quality.suite import CV_FOLDS, FULL_TASKS, QUICK_TASKS, get_task
+from benchmarks.quality.suite import CV_FOLDS, FULL_TASKS, QUICK_TASKS
 
 # Every model-based baseline, SMAC's included (it runs behind an Optuna sampler here).
 OPTUNA_MODEL_BASED = MODEL_BASED
@@ -46,6 +46,7 @@ class Profile:
     pipeline_latency_s: float = 0.3
     pipeline_trial_s: float = 0.3
     pipeline_trials: int = 12
+    reference_dir: Path | None = None
 
     def trials_for(self, method: str) -> int:
         return self.llm_trials.get(method, self.trials)
@@ -73,6 +74,18 @@ PROFILES = {
         pipeline_latency_s=1.0,
         pipeline_trial_s=1.0,
         pipeline_trials=30,
+    ),
+    # The held-out set (issue #20, item 4): run once per engine release with these frozen
+    # settings, never used to develop the engine. Hours on 2 cores; the engine overhead is
+    # measured on the development suite, not here.
+    "held_out": Profile(
+        name="held_out",
+        tasks=held_out.HELD_OUT_TASKS,
+        seeds=(0, 1, 2, 3, 4),
+        trials=100,
+        reference_size=5000,
+        reference_dir=held_out.HELD_OUT_REFERENCE_DIR,
+        overhead_sizes=(),
     ),
 }
 
@@ -110,12 +123,13 @@ def run_benchmark(
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {', '.join(METHODS)}")
     started = time.perf_counter()
-    tasks = {name: get_task(name) for name in profile.tasks}
+    reference_dir = reference_dir or profile.reference_dir
+    tasks = {name: held_out.task_by_name(name) for name in profile.tasks}
     refs: dict[str, reference.Reference] = {}
     for name, task in tasks.items():
         say(f"reference table {name} (≥{profile.reference_size} random configurations)")
         refs[name] = reference.ensure(
-            task,
+            held_out.reference_task(task),
             profile.reference_size,
             reference_dir,
             lambda i, n, name=name: say(f"  {name}: {i}/{n} evaluated"),
@@ -139,6 +153,7 @@ def run_benchmark(
             if resume is not None:
                 with resume.open("a") as f:
                     f.write(json.dumps(run.to_json(), default=str) + "\n")
+        run = held_out.judged(task, run)  # a noisy task's runs: on noise-free values
         runs.append(run)
         curve = metrics.regret_curve(run.values, ref.f_star, ref.f_ref, task.direction)
         llm = ""
@@ -564,7 +579,7 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
             pipelining.get("ratio"), 1.1, "wall / (N x max(L, T)) <= 1.1 with one worker"
         ),
     }
-    return {
+    summary = {
         "machine": results["machine"],
         "date": results["date"],
         "profile": results["profile"],
@@ -595,6 +610,9 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
         "ratio_vs_ours_off": results.get("ratio_vs_ours_off", {}),
         "elapsed_s": results["elapsed_s"],
     }
+    if results["profile"] == "held_out":
+        summary["held_out_regret"] = held_out.held_out_regret(results["curves"])
+    return summary
 
 
 def _upper(results: dict[str, Any], method: str, cp: int) -> float | None:

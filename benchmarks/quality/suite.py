@@ -81,9 +81,14 @@ DATASETS = ("iris", "wine", "breast", "digits", "diabetes", "synth_clf", "synth_
 @functools.cache
 def load_data(name: str) -> Data:
     """The dataset ``name``, standardized with the training split's statistics."""
+    return split_data(name, *_raw_dataset(name))
+
+
+def split_data(name: str, x: np.ndarray, y: np.ndarray, kind: str, description: str) -> Data:
+    """Split 80/20 once (stratified for classification) and standardize with the training
+    split's statistics; shared by the development suite and the held-out set."""
     from sklearn.model_selection import train_test_split
 
-    x, y, kind, description = _raw_dataset(name)
     stratify = y if kind == "classification" else None
     x_tr, x_te, y_tr, y_te = train_test_split(
         x, y, test_size=0.2, random_state=SPLIT_SEED, stratify=stratify
