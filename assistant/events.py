@@ -161,9 +161,8 @@ class RungFinished(_Payload):
             for s in self.scores
         )
         dropped = "; ".join(f"{d.family} ({d.reason})" for d in self.dropped)
-        return (
-            f"Rung {self.rung + 1}: {best}; kept {', '.join(self.survivors) or 'none'}"
-            + (f"; dropped {dropped}" if dropped else "")
+        return f"Rung {self.rung + 1}: {best}; kept {', '.join(self.survivors) or 'none'}" + (
+            f"; dropped {dropped}" if dropped else ""
         )
 
 
