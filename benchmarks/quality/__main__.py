@@ -8,6 +8,7 @@ Examples::
     python -m benchmarks.quality --llm-base-url http://host:8080/v1 --llm-model my-model
     python -m benchmarks.quality --methods random,tpe,ours_off --tasks knn-wine --seeds 0,1
     python -m benchmarks.quality --profile full --resume runs.jsonl  # continue if stopped
+    python -m benchmarks.quality --scripted-latency-s 1  # scripted LLMs as slow as 1 s a call
     python -m benchmarks.quality --render benchmarks/results/quality_full.json  # redraw
 
 Results go to ``benchmarks/results/``: ``quality_<profile>.json`` (every run),
@@ -90,6 +91,14 @@ def main(argv: list[str] | None = None) -> int:
         "--no-cost", action="store_true", help="skip the overhead and pipelining measurements"
     )
     parser.add_argument(
+        "--scripted-latency-s",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="delay every answer of the scripted LLMs by this many seconds (default 0), for "
+        "the wall-clock time to regret 0.1 with an LLM of that latency",
+    )
+    parser.add_argument(
         "--render",
         type=Path,
         default=None,
@@ -113,7 +122,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     profile = PROFILES[args.profile]
     tasks = ALL_TASKS if args.tasks == ("all",) else args.tasks
-    changes: dict[str, object] = {"tasks": tasks, "seeds": args.seeds}
+    if args.scripted_latency_s is not None and args.scripted_latency_s < 0:
+        parser.error("--scripted-latency-s must be 0 or more")
+    changes: dict[str, object] = {
+        "tasks": tasks,
+        "seeds": args.seeds,
+        "scripted_latency_s": args.scripted_latency_s,
+    }
     if args.trials is not None:
         changes.update(trials=args.trials, llm_trials={})
     profile = customized(profile, **changes)

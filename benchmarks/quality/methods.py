@@ -31,7 +31,7 @@ import time
 import warnings
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import optuna
@@ -44,7 +44,7 @@ from assistant.llm import LLMConfig, LLMResponse, Message, make_client
 from assistant.llm.base import LLMClient
 from assistant.sampler import SUGGESTION_ATTR, LLAMBOSampler
 from assistant.space import SearchSpace
-from assistant.testing import ScriptedLLMServer
+from assistant.testing import Reply, Responder, ScriptedLLMServer
 from benchmarks.quality.reference import Reference
 from benchmarks.quality.scripted_llms import responder_for
 from benchmarks.quality.smac_sampler import SmacSampler
@@ -139,7 +139,14 @@ class CostRecorder:
 
 @dataclass
 class RunResult:
-    """One optimizer's run on one task with one seed."""
+    """One optimizer's run on one task with one seed.
+
+    ``sampling_s`` is each trial's sampler foreground time (a bare LLAMBOSampler waits for
+    its LLM there). ``trial_s`` is what the trial costs a user: that time plus the seconds
+    its configuration's cross-validation took when first computed (the task's cache would
+    otherwise make a configuration another method tried first look free).
+    ``scripted_latency_s`` is the delay every scripted LLM answer had (0 for the others).
+    """
 
     task: str
     method: str
@@ -154,6 +161,8 @@ class RunResult:
     llm_calls: list[dict[str, Any]] = field(default_factory=list)
     sources: list[str | None] = field(default_factory=list)
     fallbacks: int = 0
+    trial_s: list[float] = field(default_factory=list)
+    scripted_latency_s: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -247,6 +256,23 @@ def make_sampler(
 ClientFactory = Callable[[], LLMClient]
 
 
+def delayed(responder: Responder, delay_s: float) -> Responder:
+    """``responder`` answering every request ``delay_s`` seconds later: a scripted LLM with
+    a chosen latency, for the wall-clock cost of an LLM as slow as a real one."""
+    if delay_s <= 0:
+        return responder
+
+    def respond(body: dict[str, Any]) -> Reply | str | dict[str, Any]:
+        reply = responder(body)
+        if isinstance(reply, Reply):
+            return replace(reply, delay_s=reply.delay_s + delay_s)
+        if isinstance(reply, str):
+            return Reply.text(reply, delay_s=delay_s)
+        return Reply.json(reply, delay_s=delay_s)
+
+    return respond
+
+
 def run_one(
     task: Task,
     method: str,
@@ -256,8 +282,12 @@ def run_one(
     reference: Reference | None = None,
     real_llm: ClientFactory | None = None,
     scripted_timeout_s: float = 30.0,
+    scripted_latency_s: float = 0.0,
 ) -> RunResult:
-    """Run ``method`` on ``task`` for ``n_trials`` trials with ``seed``."""
+    """Run ``method`` on ``task`` for ``n_trials`` trials with ``seed``.
+
+    ``scripted_latency_s`` delays every answer of a scripted LLM by that many seconds.
+    """
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     recorder: CostRecorder | None = None
     with ExitStack() as stack:
@@ -269,11 +299,8 @@ def run_one(
             if reference is None:
                 raise ValueError(f"{method} needs the task's reference table")
             kind = method.removesuffix("_full")
-            server = stack.enter_context(
-                ScriptedLLMServer(
-                    responder_for(kind, task, reference, seed), model=f"scripted-{kind}"
-                )
-            )
+            responder = delayed(responder_for(kind, task, reference, seed), scripted_latency_s)
+            server = stack.enter_context(ScriptedLLMServer(responder, model=f"scripted-{kind}"))
             config = LLMConfig(
                 base_url=server.base_url,
                 model=f"scripted-{kind}",
@@ -288,14 +315,19 @@ def run_one(
         if method in DEFAULTS_FIRST:
             study.enqueue_trial(task.default_config)
         sampling: list[float] = []
+        felt: list[float] = []
 
         def objective(trial: optuna.Trial) -> float:
             # Optuna samples lazily, at the first suggest call: asking for the parameters is
             # the sampler's foreground time (what the trial waits for).
             start = time.perf_counter()
             config = suggest(trial, task)
-            sampling.append(time.perf_counter() - start)
-            return task.objective(config)
+            waited = time.perf_counter() - start
+            sampling.append(waited)
+            felt.append(waited)  # an invalid configuration fails here and costs no training
+            value, train_s = task.evaluate(config)
+            felt[-1] += train_s
+            return value
 
         start = time.perf_counter()
         study.optimize(objective, n_trials=n_trials, catch=(ValueError,))
@@ -328,4 +360,6 @@ def run_one(
         llm_calls=[asdict(c) for c in recorder.calls] if recorder else [],
         sources=sources,
         fallbacks=fallbacks,
+        trial_s=felt,
+        scripted_latency_s=scripted_latency_s if method in SCRIPTED else 0.0,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import time
@@ -20,11 +21,14 @@ from benchmarks.quality.methods import (
     MODEL_BASED,
     OURS,
     RHO_METHODS,
+    SCRIPTED,
     ClientFactory,
     RunResult,
     run_one,
 )
 from benchmarks.quality.suite import CV_FOLDS, FULL_TASKS, QUICK_TASKS
+
+logger = logging.getLogger(__name__)
 
 # Every model-based baseline, SMAC's included (it runs behind an Optuna sampler here).
 OPTUNA_MODEL_BASED = MODEL_BASED
@@ -33,7 +37,13 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Profile:
-    """How much to run. ``llm_trials`` overrides ``trials`` for the real-LLM methods."""
+    """How much to run. ``llm_trials`` overrides ``trials`` for the real-LLM methods.
+
+    ``scripted_latency_s`` delays every scripted LLM's answers (1 s: the "scripted 1 s
+    latency" cost figure). ``real_run_trials`` and ``real_run_tasks`` size the overhead
+    measurement over whole interleaved studies (:func:`cost.overhead_real_run`; 0 trials
+    skips it).
+    """
 
     name: str
     tasks: tuple[str, ...]
@@ -47,6 +57,9 @@ class Profile:
     pipeline_trial_s: float = 0.3
     pipeline_trials: int = 12
     reference_dir: Path | None = None
+    scripted_latency_s: float = 0.0
+    real_run_trials: int = 60
+    real_run_tasks: int = 1
 
     def trials_for(self, method: str) -> int:
         return self.llm_trials.get(method, self.trials)
@@ -74,6 +87,8 @@ PROFILES = {
         pipeline_latency_s=1.0,
         pipeline_trial_s=1.0,
         pipeline_trials=30,
+        real_run_trials=1000,
+        real_run_tasks=3,
     ),
     # The held-out set (issue #20, item 4): run once per engine release with these frozen
     # settings, never used to develop the engine. Hours on 2 cores; the engine overhead is
@@ -86,6 +101,7 @@ PROFILES = {
         reference_size=5000,
         reference_dir=held_out.HELD_OUT_REFERENCE_DIR,
         overhead_sizes=(),
+        real_run_trials=0,
     ),
 }
 
@@ -147,9 +163,18 @@ def run_benchmark(
     for k, (task_name, seed, method) in enumerate(jobs, 1):
         task, ref = tasks[task_name], refs[task_name]
         n = profile.trials_for(method)
-        run = done.get((task_name, seed, method, n))
+        latency = profile.scripted_latency_s if method in SCRIPTED else 0.0
+        run = done.get((task_name, seed, method, n, latency))
         if run is None:
-            run = run_one(task, method, seed, n, reference=ref, real_llm=real_llm)
+            run = run_one(
+                task,
+                method,
+                seed,
+                n,
+                reference=ref,
+                real_llm=real_llm,
+                scripted_latency_s=profile.scripted_latency_s,
+            )
             if resume is not None:
                 with resume.open("a") as f:
                     f.write(json.dumps(run.to_json(), default=str) + "\n")
@@ -178,7 +203,21 @@ def run_benchmark(
             reference.save(ref, reference_dir)
 
     overhead: dict[str, Any] = {}
+    real_run: dict[str, Any] = {}
     pipelining: dict[str, Any] = {}
+    if measure_cost and profile.real_run_trials > 0:
+        chosen = real_run_tasks(profile.tasks, profile.real_run_tasks)
+        say(
+            f"engine overhead vs TPE over whole runs: {profile.real_run_trials} trials on "
+            f"{', '.join(chosen)}, interleaved"
+        )
+        real_run = cost.overhead_real_run(
+            [(tasks[name], refs[name]) for name in chosen], profile.real_run_trials
+        )
+        say(
+            f"  mean per trial: ours_off {real_run['ours_off_s'] * 1e3:.1f} ms, "
+            f"TPE {real_run['tpe_s'] * 1e3:.1f} ms, ratio {real_run['ratio']:.2f}"
+        )
     if measure_cost:
         first = profile.tasks[0]
         say(f"engine overhead vs TPE on {first}, history sizes {profile.overhead_sizes}")
@@ -224,8 +263,10 @@ def run_benchmark(
             "trials": {m: profile.trials_for(m) for m in methods},
             "reference_size": profile.reference_size,
             "cv_folds": CV_FOLDS,
+            "scripted_latency_s": profile.scripted_latency_s,
         },
         overhead=overhead,
+        overhead_real_run=real_run,
         pipelining=pipelining,
         elapsed_s=time.perf_counter() - started,
         runs=[r.to_json() for r in runs],
@@ -234,15 +275,32 @@ def run_benchmark(
     return results
 
 
-def _load_runs(path: Path | None) -> dict[tuple[str, int, str, int], RunResult]:
-    """Runs saved by an earlier, interrupted call, keyed by (task, seed, method, trials)."""
+def real_run_tasks(names: Sequence[str], n: int) -> list[str]:
+    """Up to ``n`` of ``names``, in order, one per model family where there are enough
+    families (different spaces: sizes, integer and categorical parameters)."""
+    chosen: list[str] = []
+    for name in names:
+        family = name.partition("-")[0]
+        if len(chosen) < n and all(c.partition("-")[0] != family for c in chosen):
+            chosen.append(name)
+    chosen += [name for name in names if name not in chosen][: n - len(chosen)]
+    return chosen
+
+
+RunKey = tuple[str, int, str, int, float]
+
+
+def _load_runs(path: Path | None) -> dict[RunKey, RunResult]:
+    """Runs saved by an earlier, interrupted call, keyed by (task, seed, method, trials,
+    scripted LLM latency)."""
     if path is None or not path.exists():
         return {}
     out = {}
     for line in path.read_text().splitlines():
         if line.strip():
             run = RunResult(**json.loads(line))
-            out[(run.task, run.seed, run.method, len(run.values))] = run
+            key = (run.task, run.seed, run.method, len(run.values), run.scripted_latency_s)
+            out[key] = run
     return out
 
 
@@ -401,6 +459,7 @@ def aggregate(
         m: float(np.median([s for r in runs if r.method == m for s in r.sampling_s] or [0.0]))
         for m in methods
     }
+    felt = {m: time_to_goal(curves[m], [r for r in runs if r.method == m]) for m in methods}
     return {
         "f_star": {n: r.f_star for n, r in refs.items()},
         "f_star_source": {n: r.f_star_source for n, r in refs.items()},
@@ -452,10 +511,42 @@ def aggregate(
         "paired_vs_ours_off": paired,
         "ratio_vs_ours_off": ratio,
         "median_sampling_s": sampling,
+        "time_to_regret_0_1": felt,
     }
 
 
 Curves = dict[tuple[str, int], list[float]]
+
+
+def time_to_goal(curves: Curves, runs: Sequence[RunResult]) -> dict[str, Any]:
+    """One method's felt seconds to a regret of at most :data:`cost.REGRET_GOAL`: each
+    run's (``None`` where it never got there), how many got there, and the median
+    (:func:`cost.median_time`). Runs saved before trial times were kept are left out."""
+    per_run: dict[str, float | None] = {}
+    for run in runs:
+        curve = curves.get((run.task, run.seed))
+        if curve is None or not run.trial_s:
+            continue
+        if len(run.trial_s) != len(curve):
+            logger.warning(
+                "%s on %s seed %d: %d trial times for %d trials; left out of the time to regret %g",
+                run.method,
+                run.task,
+                run.seed,
+                len(run.trial_s),
+                len(curve),
+                cost.REGRET_GOAL,
+            )
+            continue
+        per_run[f"{run.task}/{run.seed}"] = cost.time_to_regret(curve, run.trial_s)
+    times = list(per_run.values())
+    return {
+        "goal": cost.REGRET_GOAL,
+        "median_s": cost.median_time(times),
+        "reached": sum(t is not None for t in times),
+        "runs": len(times),
+        "per_run": per_run,
+    }
 
 
 def _at_checkpoint(curves: Curves, cp: int) -> dict[tuple[str, int], float] | None:
@@ -513,7 +604,21 @@ def _target(figure: float | None, bound: float | None, text: str, **extra: Any) 
 
 
 def summarize(results: dict[str, Any]) -> dict[str, Any]:
-    """The machine-readable summary (``summary.json``) with the issue's targets checked."""
+    """The machine-readable summary (``summary.json``) with the issue's targets checked.
+
+    Cost as users feel it (issue #20):
+
+    - ``time_to_regret_0_1_s``: method → the median over its (task, seed) runs of the
+      wall-clock seconds until regret ≤ 0.1, each trial counted as its sampler foreground
+      time (LLM waits included) plus its configuration's training seconds; a run that never
+      gets there counts as infinitely slow, so the figure is ``null`` when no more than
+      half the runs reach 0.1. LLM work overlapping a user's training is not credited
+      (trials here reuse cached scores): for ours with an LLM it is an upper bound. The
+      scripted LLMs' latency is ``settings.scripted_latency_s`` of the results.
+    - ``overhead_real_run``: mean sampler seconds per trial (ask, suggestions and tell,
+      every model refit included) of TPE and ours_off over whole interleaved studies, and
+      their ratio; ``overhead_ratio_vs_tpe`` stays the median at fixed history sizes.
+    """
     regret = results["regret"]
     empty = {str(cp): None for cp in metrics.CHECKPOINTS}
 
@@ -600,6 +705,11 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
         "wilcoxon": results["wilcoxon"],
         "task_level_tests": results.get("task_level_tests", []),
         "overhead_ratio_vs_tpe": {k: v["ratio"] for k, v in overhead.items()},
+        "overhead_real_run": _real_run_summary(results.get("overhead_real_run") or {}),
+        "time_to_regret_0_1_s": {
+            m: felt.get("median_s") for m, felt in (results.get("time_to_regret_0_1") or {}).items()
+        },
+        "scripted_latency_s": (results.get("settings") or {}).get("scripted_latency_s", 0.0),
         "pipelining_ratio": pipelining.get("ratio"),
         "speedup_2_workers": pipelining.get("speedup_2_workers"),
         "targets": targets,
@@ -613,6 +723,14 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     if results["profile"] == "held_out":
         summary["held_out_regret"] = held_out.held_out_regret(results["curves"])
     return summary
+
+
+def _real_run_summary(real_run: dict[str, Any]) -> dict[str, Any] | None:
+    """The real-run overhead figures of ``summary.json`` (``None`` when not measured)."""
+    if not real_run:
+        return None
+    keys = ("tasks", "n_trials", "tpe_s", "ours_off_s", "ratio")
+    return {k: real_run[k] for k in keys}
 
 
 def _upper(results: dict[str, Any], method: str, cp: int) -> float | None:
