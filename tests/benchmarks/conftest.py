@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from benchmarks.quality import reference
+from benchmarks.quality.run import Profile
 from benchmarks.quality.suite import Task, get_task
 
 SMALL_TASK = "knn-iris"
+
+
+def tiny_profile(**changes: Any) -> Profile:
+    """A profile of 6 trials on the small task with its 60-configuration table; ``changes``
+    set the seeds and the cost measurements a test needs."""
+    fields: dict[str, Any] = dict(
+        name="tiny", tasks=(SMALL_TASK,), seeds=(0,), trials=6, reference_size=60
+    )
+    return Profile(**{**fields, **changes})
 
 
 @pytest.fixture(scope="session")

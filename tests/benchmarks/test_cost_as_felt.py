@@ -21,7 +21,7 @@ from benchmarks.quality.report import write_all
 from benchmarks.quality.run import Profile, aggregate, real_run_tasks, run_benchmark, summarize
 from benchmarks.quality.suite import Task
 
-from .conftest import SMALL_TASK
+from .conftest import SMALL_TASK, tiny_profile
 
 
 def _run(method: str, seed: int, values: list[float], trial_s: list[float]) -> RunResult:
@@ -188,12 +188,7 @@ def test_the_real_run_takes_one_task_per_family_first() -> None:
 
 @pytest.mark.integration
 def test_a_tiny_profile_reports_the_felt_cost(reference_dir: Path, tmp_path: Path) -> None:
-    profile = Profile(
-        name="tiny",
-        tasks=(SMALL_TASK,),
-        seeds=(0,),
-        trials=6,
-        reference_size=60,
+    profile = tiny_profile(
         overhead_sizes=(),
         pipeline_latency_s=0.01,
         pipeline_trial_s=0.01,

@@ -10,10 +10,10 @@ import pytest
 
 import benchmarks.quality.__main__ as cli
 from benchmarks.quality import reference
-from benchmarks.quality.run import Profile, run_benchmark
+from benchmarks.quality.run import run_benchmark
 from benchmarks.quality.suite import Task
 
-from .conftest import SMALL_TASK
+from .conftest import SMALL_TASK, tiny_profile
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_a_run_that_beats_f_star_leaves_the_table_alone_unless_updating(
     low.f_ref = low.f_star - 0.2 if small_task.direction == "maximize" else low.f_star + 0.2
     reference.save(low, tmp_path)
     saved = reference.path_for(SMALL_TASK, tmp_path).read_text()
-    profile = Profile(name="tiny", tasks=(SMALL_TASK,), seeds=(0,), trials=6, reference_size=60)
+    profile = tiny_profile()
 
     def run(update: bool, reference_size: int = 60) -> dict[str, Any]:
         return run_benchmark(

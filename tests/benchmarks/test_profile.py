@@ -11,19 +11,14 @@ import pytest
 
 from benchmarks.quality.methods import METHODS, REAL_LLM, missing_dependency
 from benchmarks.quality.report import write_all
-from benchmarks.quality.run import Profile, run_benchmark
+from benchmarks.quality.run import run_benchmark
 
-from .conftest import SMALL_TASK
+from .conftest import tiny_profile
 
 
 @pytest.mark.integration
 def test_tiny_profile_summary_has_every_key(reference_dir: Path, tmp_path: Path) -> None:
-    profile = Profile(
-        name="tiny",
-        tasks=(SMALL_TASK,),
-        seeds=(0,),
-        trials=6,
-        reference_size=60,
+    profile = tiny_profile(
         overhead_sizes=(10, 20),
         overhead_repeats=1,
         pipeline_latency_s=0.05,
@@ -86,7 +81,7 @@ def test_tiny_profile_summary_has_every_key(reference_dir: Path, tmp_path: Path)
 
 @pytest.mark.integration
 def test_resume_takes_finished_runs_from_the_file(reference_dir: Path, tmp_path: Path) -> None:
-    profile = Profile(name="tiny", tasks=(SMALL_TASK,), seeds=(0, 1), trials=6, reference_size=60)
+    profile = tiny_profile(seeds=(0, 1))
     saved = tmp_path / "runs.jsonl"
 
     def run() -> dict:
