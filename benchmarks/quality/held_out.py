@@ -541,17 +541,6 @@ class HeldOutTask(Task):
             return float(np.bincount(y.astype(int)).max() / len(y))
         return float(np.var(y))
 
-    def objective(self, config: Mapping[str, Any]) -> float:
-        """Cross-validated metric on the 80% split on fixed folds (cached; deterministic)."""
-        key = self._key(config)
-        with self._lock:
-            if key in self._cache:
-                return self._cache[key]
-        value = self.cv_score(config, SPLIT_SEED)
-        with self._lock:
-            self._cache[key] = value
-        return value
-
     def expected(self, config: Mapping[str, Any]) -> float:
         """The configuration's noise-free value: for a deterministic task, its objective."""
         return self.objective(config)

@@ -390,42 +390,46 @@ class Task:
         return tuple(repr(config[n]) for n in self.space.names)
 
     def objective(self, config: Mapping[str, Any]) -> float:
-        """Cross-validated metric on the 80% split (cached; deterministic)."""
+        """Cross-validated metric on the 80% split (cached; deterministic), with the seconds
+        its first computation took kept for :meth:`evaluate`."""
         key = self._key(config)
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
-        from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
-
-        data = self.data
-        if data.kind == "classification":
-            folds: Any = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=SPLIT_SEED)
-            scoring = "accuracy"
-        else:
-            folds = KFold(CV_FOLDS, shuffle=True, random_state=SPLIT_SEED)
-            scoring = "neg_mean_squared_error"
         start = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            scores = cross_val_score(
-                self._estimator(config), data.x_train, data.y_train, scoring=scoring, cv=folds
-            )
-        value = float(np.mean(scores))
-        value = value if data.kind == "classification" else -value
+        value = self.cv_score(config, SPLIT_SEED)
         seconds = time.perf_counter() - start
         with self._lock:
             self._cache[key] = value
             self._train_s.setdefault(key, seconds)
         return value
 
+    def cv_score(self, config: Mapping[str, Any], split_seed: int) -> float:
+        """The CV metric on the 80% split with folds shuffled by ``split_seed`` (uncached)."""
+        from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+
+        data = self.data
+        if data.kind == "classification":
+            folds: Any = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=split_seed)
+            scoring = "accuracy"
+        else:
+            folds = KFold(CV_FOLDS, shuffle=True, random_state=split_seed)
+            scoring = "neg_mean_squared_error"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scores = cross_val_score(
+                self._estimator(config), data.x_train, data.y_train, scoring=scoring, cv=folds
+            )
+        value = float(np.mean(scores))
+        return value if data.kind == "classification" else -value
+
     def evaluate(self, config: Mapping[str, Any]) -> tuple[float, float]:
         """The objective and the seconds its first computation took: the training time a
         user would wait for this configuration, even when the value now comes from the
         cache (another method tried it first).
 
-        A subclass whose :meth:`objective` does not record its seconds is timed here on the
-        call that first asks; if its value was cached before that, by a call outside this
-        method (a reference table being built), the seconds recorded are the lookup's.
+        A subclass whose :meth:`objective` does not record its seconds (a noisy task, never
+        cached) is timed here on the call that first asks.
         """
         key = self._key(config)
         with self._lock:
