@@ -31,16 +31,22 @@ class TrialHistory:
     def __init__(self, space: SearchSpace) -> None:
         self.space = space
         self._dists = space.to_optuna()
-        self._study: tuple[int, int] | None = None
+        # The study last read: its storage (held, so that another storage cannot take its
+        # place at the same address) and its id within that storage.
+        self._study: tuple[object, int] | None = None
         # trial number -> (observation, its key), or None for a trial outside the space
         self._seen: dict[int, tuple[Observation, Key] | None] = {}
 
     def read(self, study: Study, exclude: int) -> tuple[list[Observation], set[Key]]:
         """The observations (in trial order) and their configuration keys, leaving out
         trial ``exclude`` and trials whose parameters lie outside the space."""
-        identity = (id(study._storage), study._study_id)
-        if identity != self._study:  # another study: nothing cached applies
-            self._study, self._seen = identity, {}
+        same = (
+            self._study is not None
+            and self._study[0] is study._storage
+            and self._study[1] == study._study_id
+        )
+        if not same:  # another study: nothing cached applies
+            self._study, self._seen = (study._storage, study._study_id), {}
         sign = 1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else -1.0
         observations: list[Observation] = []
         keys: set[Key] = set()
