@@ -146,6 +146,7 @@ class RunResult:
     its configuration's cross-validation took when first computed (the task's cache would
     otherwise make a configuration another method tried first look free).
     ``scripted_latency_s`` is the delay every scripted LLM answer had (0 for the others).
+    ``engine`` is the engine's settings for our methods (:func:`engine_settings`).
     """
 
     task: str
@@ -163,6 +164,7 @@ class RunResult:
     fallbacks: int = 0
     trial_s: list[float] = field(default_factory=list)
     scripted_latency_s: float = 0.0
+    engine: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -238,9 +240,9 @@ def make_sampler(
         # initial design does not count a result it is told, so it is one smaller here.
         n_initial = STARTUP_TRIALS - (method in DEFAULTS_FIRST)
         return SmacSampler(task.space, task.direction, seed, n_initial)
-    if method in OURS or method in SCRIPTED:
-        mode = "off" if method == "ours_off" else method.rsplit("_", 1)[1]
-        if mode != "off" and llm is None:
+    options = engine_options(method)
+    if options is not None:
+        if options.mode != "off" and llm is None:
             raise ValueError(f"{method} needs an LLM client")
         return LLAMBOSampler(
             llm=llm,
@@ -248,9 +250,25 @@ def make_sampler(
             search_space=task.space,
             default_config=task.default_config,
             seed=seed,
-            mode=mode,  # type: ignore[arg-type]
+            mode=options.mode,
+            options=options,
         )
     raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+
+
+def engine_options(method: str) -> EngineOptions | None:
+    """The engine settings ``method`` runs with (``None`` for the other optimizers)."""
+    if method not in OURS and method not in SCRIPTED:
+        return None
+    mode = "off" if method == "ours_off" else method.rsplit("_", 1)[1]
+    return EngineOptions(mode=mode)  # type: ignore[arg-type]
+
+
+def engine_settings(method: str) -> dict[str, Any] | None:
+    """What a run of ``method`` records of the engine's settings, so a resumed profile
+    reuses only runs made with the settings of today (``None`` for other optimizers)."""
+    options = engine_options(method)
+    return None if options is None else options.model_dump(mode="json")
 
 
 ClientFactory = Callable[[], LLMClient]
@@ -362,4 +380,5 @@ def run_one(
         fallbacks=fallbacks,
         trial_s=felt,
         scripted_latency_s=scripted_latency_s if method in SCRIPTED else 0.0,
+        engine=engine_settings(method),
     )

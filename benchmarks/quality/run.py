@@ -24,6 +24,7 @@ from benchmarks.quality.methods import (
     SCRIPTED,
     ClientFactory,
     RunResult,
+    engine_settings,
     run_one,
 )
 from benchmarks.quality.suite import CV_FOLDS, FULL_TASKS, QUICK_TASKS
@@ -292,13 +293,16 @@ RunKey = tuple[str, int, str, int, float]
 
 def _load_runs(path: Path | None) -> dict[RunKey, RunResult]:
     """Runs saved by an earlier, interrupted call, keyed by (task, seed, method, trials,
-    scripted LLM latency)."""
+    scripted LLM latency). A run of our engine made with other settings than today's (an
+    earlier default, say) is not reused: it is run again."""
     if path is None or not path.exists():
         return {}
     out = {}
     for line in path.read_text().splitlines():
         if line.strip():
             run = RunResult(**json.loads(line))
+            if run.engine != engine_settings(run.method):
+                continue
             key = (run.task, run.seed, run.method, len(run.values), run.scripted_latency_s)
             out[key] = run
     return out

@@ -105,6 +105,35 @@ def test_resume_takes_finished_runs_from_the_file(reference_dir: Path, tmp_path:
     assert again["runs"][1:] == first["runs"][1:]
 
 
+@pytest.mark.integration
+def test_resume_runs_again_what_our_engine_ran_with_other_settings(
+    reference_dir: Path, tmp_path: Path
+) -> None:
+    """A resumed profile does not mix engine versions: a saved run of ours made with other
+    settings (an earlier default) is run again; another optimizer's run is reused."""
+    profile = tiny_profile()
+    saved = tmp_path / "runs.jsonl"
+
+    def run() -> dict:
+        return run_benchmark(
+            profile, ["random", "ours_off"], reference_dir=reference_dir,
+            measure_cost=False, resume=saved,
+        )  # fmt: skip
+
+    run()
+    lines = [json.loads(line) for line in saved.read_text().splitlines()]
+    assert [line["engine"] is None for line in lines] == [True, False]
+    assert lines[1]["engine"]["mode"] == "off"
+    for line in lines:
+        line["values"] = [line["values"][0]] * len(line["values"])
+    lines[1]["engine"]["n_initial"] += 1  # made by another engine setting
+    saved.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    again = run()
+    assert again["runs"][0]["values"] == lines[0]["values"]  # reused
+    assert again["runs"][1]["values"] != lines[1]["values"]  # run again
+    assert len(saved.read_text().splitlines()) == 3
+
+
 def test_python_m_benchmarks_is_the_quality_benchmark() -> None:
     root = Path(__file__).resolve().parents[2]
     shown = subprocess.run(
