@@ -74,7 +74,7 @@ def test_a_useless_surrogate_costs_a_few_calls_not_one_per_step() -> None:
     client = llm("noise")
     study = run(client)
     model_steps = 30 - 5
-    surrogate_calls = calls(client, "surrogate") // 2  # two samples per call
+    surrogate_calls = calls(client, "surrogate") // EngineOptions().n_surrogate_samples
     # burn-in (4) + one in ten of the remaining steps + a plateau call or two
     assert surrogate_calls <= 4 + model_steps // 8 + 2 < model_steps // 2
     skipped = [
@@ -103,7 +103,8 @@ def test_a_surrogate_that_knows_the_truth_is_called_at_every_step() -> None:
 def test_every_step_is_the_ablation_and_what_old_sessions_replay_with() -> None:
     client = llm("noise")
     run(client, n_trials=12, llm_schedule="every_step")
-    assert calls(client, "surrogate") == 2 * (12 - 5) and calls(client, "propose") == 12 - 5
+    samples = EngineOptions().n_surrogate_samples
+    assert calls(client, "surrogate") == samples * (12 - 5) and calls(client, "propose") == 12 - 5
     assert EngineOptions.recorded({"n_initial": 5}).llm_schedule == "every_step"
     assert EngineOptions.recorded(EngineOptions().model_dump()).llm_schedule == "value_aware"
 

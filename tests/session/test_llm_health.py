@@ -126,8 +126,9 @@ def test_an_llm_that_contributes_nothing_is_called_sparsely_and_the_summary_says
     what it was estimated to contribute, and replay reaches the same decisions."""
     with ScriptedLLMServer(schema_responder(seed=3)) as server:
         llm = LLMConfig(base_url=server.base_url, model="m", timeout_s=10)
-        # Every trial waits for its step, so the count of steps does not depend on timing.
-        waits = EngineOptions(llm_wait="always")
+        # Every trial waits for its step, so the count of steps does not depend on timing;
+        # two surrogate samples a step, so the count of calls shows the samples too.
+        waits = EngineOptions(llm_wait="always", n_surrogate_samples=2)
         session, result, _ = run_session(iris, store, llm=llm, options=waits)
     health = result.llm_health
     assert health is not None and health.state == "ok"
