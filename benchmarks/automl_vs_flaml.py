@@ -166,7 +166,8 @@ def bootstrap(
     """95% percentile intervals of each score and of the paired difference (ours − FLAML)
     over the same resamples of the test rows."""
     rng = np.random.default_rng(SEED)
-    a, b = [], []
+    a: list[float] = []
+    b: list[float] = []
     while len(a) < n:
         idx = rng.integers(0, len(y), len(y))
         if table.kind == "binary" and len(np.unique(y[idx])) < 2:

@@ -595,7 +595,9 @@ def per_history(durations: list[tuple[int, float]]) -> dict[str, float]:
     """Mean trial duration (sampling and bookkeeping: the objective is trivial) per range of
     trial numbers."""
     edges = (0, 50, 200, 500, 1000, 1500, 2000)
-    ranges = [(lo, hi, f"{lo}-{hi - 1}") for lo, hi in itertools.pairwise(edges)]
+    ranges: list[tuple[int, float, str]] = [
+        (lo, hi, f"{lo}-{hi - 1}") for lo, hi in itertools.pairwise(edges)
+    ]
     ranges.append((edges[-1], math.inf, f"{edges[-1]}+"))
     buckets: dict[str, float] = {}
     for low, high, label in ranges:

@@ -28,9 +28,8 @@ def _datasets() -> dict[str, Any]:
     from assistant.tools import Dataset
 
     digits = load_digits()
-    breast_cancer = Dataset.from_arrays(
-        *load_breast_cancer(return_X_y=True), "classification", name="breast cancer"
-    )
+    x, y = load_breast_cancer(return_X_y=True)
+    breast_cancer = Dataset.from_arrays(x, y, "classification", name="breast cancer")
     boosting = {name: breast_cancer for name in ("xgboost", "catboost", "lightgbm")}
     installed = {name: data for name, data in boosting.items() if _installed(name)}
     return {

@@ -261,7 +261,7 @@ def engine_options(method: str) -> EngineOptions | None:
     if method not in OURS and method not in SCRIPTED:
         return None
     mode = "off" if method == "ours_off" else method.rsplit("_", 1)[1]
-    return EngineOptions(mode=mode)  # type: ignore[arg-type]
+    return EngineOptions(mode=mode)
 
 
 def engine_settings(method: str) -> dict[str, Any] | None:
@@ -356,6 +356,8 @@ def run_one(
     completed = [t for t in trials if t.state == TrialState.COMPLETE]
     if completed:
         best = study.best_trial
+        if best.value is None:
+            raise RuntimeError(f"the best trial of {method} on {task.name} has no value")
         best_config, best_value = dict(best.params), float(best.value)
         test = task.test_score(best_config)
     sources: list[str | None] = []

@@ -16,9 +16,12 @@ def best_so_far(values: Sequence[float | None], direction: str) -> list[float | 
     out: list[float | None] = []
     best: float | None = None
     for v in values:
-        usable = v is not None and math.isfinite(v)
-        if usable and (best is None or (v > best if direction == "maximize" else v < best)):
-            best = float(v)  # type: ignore[arg-type]
+        if (
+            v is not None
+            and math.isfinite(v)
+            and (best is None or (v > best if direction == "maximize" else v < best))
+        ):
+            best = float(v)
         out.append(best)
     return out
 

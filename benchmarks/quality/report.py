@@ -53,18 +53,21 @@ def write_all(results: dict[str, Any], out_dir: Path | None = None) -> dict[str,
     out = out_dir or RESULTS_DIR
     out.mkdir(parents=True, exist_ok=True)
     stem = f"quality_{results['profile']}"
-    paths: dict[str, Path | str] = {}
-    paths["json"] = out / f"{stem}.json"
-    paths["json"].write_text(json.dumps(results, indent=1, default=str) + "\n")
-    paths["summary"] = out / "summary.json"
-    summary = merged_summary(results, paths["summary"])
-    paths["summary"].write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    json_file = out / f"{stem}.json"
+    json_file.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    summary_file = out / "summary.json"
+    summary = merged_summary(results, summary_file)
+    summary_file.write_text(json.dumps(summary, indent=2, default=str) + "\n")
     png = out / f"{stem}.png"
     note = plot(results, png)
-    paths["png"] = png if note is None else note
-    paths["md"] = out / f"{stem}.md"
-    paths["md"].write_text(markdown(results, png.name if note is None else None, note))
-    return paths
+    md_file = out / f"{stem}.md"
+    md_file.write_text(markdown(results, png.name if note is None else None, note))
+    return {
+        "json": json_file,
+        "summary": summary_file,
+        "png": png if note is None else note,
+        "md": md_file,
+    }
 
 
 def merged_summary(results: dict[str, Any], path: Path) -> dict[str, Any]:

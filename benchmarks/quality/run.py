@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -112,6 +113,10 @@ def customized(profile: Profile, **changes: Any) -> Profile:
     return replace(profile, **{k: v for k, v in changes.items() if v is not None})
 
 
+def _say_evaluated(say: Progress, name: str, i: int, n: int) -> None:
+    say(f"  {name}: {i}/{n} evaluated")
+
+
 def run_benchmark(
     profile: Profile,
     methods: Sequence[str] = METHODS,
@@ -149,7 +154,7 @@ def run_benchmark(
             held_out.reference_task(task),
             profile.reference_size,
             reference_dir,
-            lambda i, n, name=name: say(f"  {name}: {i}/{n} evaluated"),
+            functools.partial(_say_evaluated, say, name),
             grow=update_reference,
         )
         if len(refs[name].values) < profile.reference_size:
@@ -454,10 +459,10 @@ def aggregate(
         for m in (m for m in methods if m.endswith("_full") or m == "ours_warmstart"):
             paired[m], ratio[m] = {}, {}
             for cp in metrics.CHECKPOINTS:
-                ours = {k: c[cp - 1] for k, c in curves[m].items() if len(c) >= cp}
+                at_cp = {k: c[cp - 1] for k, c in curves[m].items() if len(c) >= cp}
                 off = {k: c[cp - 1] for k, c in curves["ours_off"].items() if len(c) >= cp}
-                paired[m][str(cp)] = metrics.paired_difference(ours, off)
-                ratio[m][str(cp)] = metrics.paired_ratio(ours, off)
+                paired[m][str(cp)] = metrics.paired_difference(at_cp, off)
+                ratio[m][str(cp)] = metrics.paired_ratio(at_cp, off)
 
     sampling = {
         m: float(np.median([s for r in runs if r.method == m for s in r.sampling_s] or [0.0]))
@@ -629,11 +634,13 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     def r(method: str, cp: int) -> float | None:
         return (regret.get(method) or {}).get(str(cp))
 
-    baselines25 = [r(m, 25) for m in OPTUNA_MODEL_BASED if r(m, 25) is not None]
+    baselines25 = [v for m in OPTUNA_MODEL_BASED if (v := r(m, 25)) is not None]
     best25 = min(baselines25) if baselines25 else None
-    baselines10 = [r(m, 10) for m in OPTUNA_MODEL_BASED if r(m, 10) is not None]
+    baselines10 = [v for m in OPTUNA_MODEL_BASED if (v := r(m, 10)) is not None]
     best10 = min(baselines10) if baselines10 else None
     tpe10 = r("tpe", 10)
+    ours_full10 = r("ours_full", 10)
+    ours_off25 = r("ours_off", 25)
     overhead = results.get("overhead") or {}
     ratio1000 = (overhead.get("1000") or {}).get("ratio")
     pipelining = results.get("pipelining") or {}
@@ -643,11 +650,11 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
             None if best25 is None else 0.8 * best25,
             "ours_full@25 <= 0.8 x best model-based baseline @25",
             indicative_at_10={
-                "figure": r("ours_full", 10),
+                "figure": ours_full10,
                 "bound": None if best10 is None else 0.8 * best10,
                 "met": None
-                if r("ours_full", 10) is None or best10 is None
-                else bool(r("ours_full", 10) <= 0.8 * best10),
+                if ours_full10 is None or best10 is None
+                else bool(ours_full10 <= 0.8 * best10),
             },
         ),
         "oracle_full_vs_tpe_at_10": _target(
@@ -657,7 +664,7 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
         ),
         "adversarial_full_vs_ours_off_at_25": _target(
             r("adversarial_full", 25),
-            None if r("ours_off", 25) is None else 1.1 * r("ours_off", 25),
+            None if ours_off25 is None else 1.1 * ours_off25,
             "adversarial_full@25 <= 1.1 x ours_off@25",
         ),
         "ours_full_non_inferior_to_ours_off_at_25": _target(
@@ -672,12 +679,12 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
         ),
         "noise_full_vs_ours_off_at_25": _target(
             r("noise_full", 25),
-            None if r("ours_off", 25) is None else 1.05 * r("ours_off", 25),
+            None if ours_off25 is None else 1.05 * ours_off25,
             "noise_full@25 <= 1.05 x ours_off@25 (an LLM with no signal costs little)",
         ),
         "adversarial_full_vs_ours_off_at_25_tight": _target(
             r("adversarial_full", 25),
-            None if r("ours_off", 25) is None else 1.05 * r("ours_off", 25),
+            None if ours_off25 is None else 1.05 * ours_off25,
             "adversarial_full@25 <= 1.05 x ours_off@25",
         ),
         "rho_0.6_full_vs_ours_off_at_10": _vs_ours_off(results, "rho_0.6_full", 10, 0.8),

@@ -19,7 +19,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -29,6 +29,8 @@ from assistant.space import CategoricalParam, FloatParam, IntParam, SearchSpace
 CV_FOLDS = 3
 SPLIT_SEED = 0
 DIGITS_ROWS = 600  # keeps every digits evaluation well under a second
+
+Direction = Literal["minimize", "maximize"]
 
 
 # -- datasets ------------------------------------------------------------------------------
@@ -351,7 +353,7 @@ class Task:
         return "acc" if self.data.kind == "classification" else "mse"
 
     @property
-    def direction(self) -> str:
+    def direction(self) -> Direction:
         return "maximize" if self.data.kind == "classification" else "minimize"
 
     def context(self) -> ProblemContext:
@@ -365,12 +367,12 @@ class Task:
             task=f"{kind} on the {self.data.name} dataset",
             model=self.family.label,
             metric=f"{metric} ({CV_FOLDS}-fold cross-validated)",
-            direction=self.direction,  # type: ignore[arg-type]
+            direction=self.direction,
             dataset=DatasetInfo(
                 name=self.data.name,
                 n_rows=int(self.data.x_train.shape[0]),
                 n_features=int(self.data.x_train.shape[1]),
-                target_kind=target_kind,  # type: ignore[arg-type]
+                target_kind=target_kind,
                 description=self.data.description
                 + (
                     "; features and target standardized"
