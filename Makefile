@@ -53,10 +53,11 @@ system-deps:
 demo: $(STAMP)
 	$(BIN)/automl-assistant demo
 
-# mypy over the package as installed (tools/ is assistant.tools): see .ci/typecheck_tree.py.
+# mypy over the package as installed (tools/ is assistant.tools) and the benchmarks that import
+# it: see .ci/typecheck_tree.py.
 typecheck: $(STAMP)
 	$(BIN)/python .ci/typecheck_tree.py build/typecheck
-	$(BIN)/mypy build/typecheck/assistant
+	$(BIN)/mypy build/typecheck/assistant build/typecheck/benchmarks
 
 lint: $(STAMP) typecheck
 	$(BIN)/ruff check .

@@ -2,8 +2,9 @@
 
 pyproject.toml maps folders to packages (``tools/`` is ``assistant.tools``, ``jupyter_ext/`` is
 ``assistant.jupyter_ext``), which mypy cannot follow in an editable install. This script
-links each package's modules under ``<out>/<package path>``; ``make typecheck`` runs mypy on
-``<out>/assistant``. Usage: ``python .ci/typecheck_tree.py build/typecheck``.
+links each package's modules under ``<out>/<package path>``, and the ``benchmarks`` package
+(not installed, but importing ``assistant.tools``) under ``<out>/benchmarks``; ``make
+typecheck`` runs mypy on both. Usage: ``python .ci/typecheck_tree.py build/typecheck``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ def main(out: str) -> int:
         dest.mkdir(parents=True, exist_ok=True)
         for module in sorted((root / folder).glob("*.py")):
             (dest / module.name).symlink_to(module)
+    for module in sorted((root / "benchmarks").rglob("*.py")):
+        dest = target / module.relative_to(root)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.symlink_to(module)
     return 0
 
 
