@@ -64,7 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="comma-separated <family>-<dataset> names, or 'all'",
     )
-    parser.add_argument("--seeds", type=_ints, default=None, help="comma-separated seeds")
+    parser.add_argument(
+        "--seeds",
+        type=_ints,
+        default=None,
+        help="comma-separated seeds (the real-LLM methods run those of them the profile "
+        "gives them: seeds 0-4 of the full profile's 0-9)",
+    )
     parser.add_argument("--trials", type=int, default=None, help="trials per run (all methods)")
     parser.add_argument(
         "--llm-base-url",

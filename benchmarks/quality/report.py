@@ -102,6 +102,13 @@ def held_out_section(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _fewer_seeds(settings: dict[str, Any]) -> str:
+    """The methods that ran fewer seeds than the profile's, as a clause ("" when none)."""
+    seeds = settings["seeds"]
+    fewer = {m: s for m, s in (settings.get("seeds_by_method") or {}).items() if list(s) != seeds}
+    return "".join(f" ({m}: seeds {s})" for m, s in fewer.items())
+
+
 def markdown(results: dict[str, Any], png_name: str | None, plot_note: str | None) -> str:
     s = results["summary"]
     methods = list(results["regret"])
@@ -113,8 +120,8 @@ def markdown(results: dict[str, Any], png_name: str | None, plot_note: str | Non
         f"LLM for ours_warmstart/ours_full: {results.get('llm') or 'none'}; "
         f"{results['elapsed_s'] / 60:.1f} min.",
         f"Tasks: {', '.join(results['settings']['tasks'])}; seeds "
-        f"{results['settings']['seeds']}. Scripted methods answer from the reference table "
-        "and are not language models.",
+        f"{results['settings']['seeds']}{_fewer_seeds(results['settings'])}. Scripted methods "
+        "answer from the reference table and are not language models.",
         "",
         "## Normalized regret (mean ± standard error over task × seed; lower is better)",
         "",

@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.quality.methods import METHODS, REAL_LLM, missing_dependency
 from benchmarks.quality.report import write_all
-from benchmarks.quality.run import run_benchmark
+from benchmarks.quality.run import PROFILES, customized, run_benchmark
 
 from .conftest import tiny_profile
 
@@ -132,6 +132,15 @@ def test_resume_runs_again_what_our_engine_ran_with_other_settings(
     assert again["runs"][0]["values"] == lines[0]["values"]  # reused
     assert again["runs"][1]["values"] != lines[1]["values"]  # run again
     assert len(saved.read_text().splitlines()) == 3
+
+
+def test_the_full_profile_gives_ten_seeds_and_the_embedded_model_five() -> None:
+    full = PROFILES["full"]
+    assert full.seeds_for("tpe") == full.seeds_for("noise_full") == tuple(range(10))
+    assert full.seeds_for("ours_full") == full.seeds_for("ours_warmstart") == tuple(range(5))
+    # --seeds picks among them; the real-LLM methods keep only their own.
+    chosen = customized(full, seeds=(3, 7))
+    assert chosen.seeds_for("ours_off") == (3, 7) and chosen.seeds_for("ours_full") == (3,)
 
 
 def test_python_m_benchmarks_is_the_quality_benchmark() -> None:
