@@ -266,7 +266,9 @@ class Run:
                         timeout=left,
                         n_jobs=self.n_jobs,
                         catch=(_TrialFailed,),
-                        callbacks=[self._stop_check, _stop_after(seconds), *self.callbacks],
+                        # The user's callbacks first: a stop one of them asks for is then
+                        # seen by the session's check after the same trial.
+                        callbacks=[*self.callbacks, self._stop_check, _stop_after(seconds)],
                     )
         finally:
             sampler.close()

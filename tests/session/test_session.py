@@ -68,6 +68,22 @@ def test_stop_then_resume(store: Store, iris: Dataset) -> None:
     assert numbers == list(range(len(numbers)))
 
 
+def test_a_stop_from_a_callback_ends_the_run_after_that_trial(store: Store, iris: Dataset) -> None:
+    """A user's callback runs before the session's own stop check, so a stop it asks for
+    takes effect at once, not one trial later."""
+    session = TuningSession.create(
+        iris, tool="knn", store=store, n_trials=8, mode="off", isolation="inline", n_folds=2
+    )
+
+    def stop_after_the_third(_study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if trial.number == 2:
+            session.stop()
+
+    result = session.run(callbacks=[stop_after_the_third])
+    assert result.status == "stopped"
+    assert [t.number for t in session.study.trials] == [0, 1, 2]
+
+
 @pytest.mark.integration
 def test_resume_after_kill_9(tmp_path: Path, iris: Dataset) -> None:
     url = f"sqlite:///{tmp_path / 'killed.db'}"
