@@ -194,7 +194,8 @@ def test_no_step_is_planned_past_the_budget() -> None:
         client = ScriptedClient(_answer)
         sampler = LLAMBOSampler(
             client, search_space=SPACE, seed=0, mode="full", budget=budget,
-            options=EngineOptions(llm_schedule="every_step"),  # a full step: three calls
+            # a full step: a proposal and two surrogate samples, three calls
+            options=EngineOptions(llm_schedule="every_step", n_surrogate_samples=2),
         )  # fmt: skip
         study = optuna.create_study(sampler=sampler)
         study.optimize(objective, n_trials=8)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sklearn.datasets import load_iris
 
+from assistant.engine import EngineOptions
 from assistant.llm import LLMConfig
 from assistant.session import TuningSession
 from assistant.store import Store
@@ -67,6 +68,9 @@ def llm_session(tmp_path_factory: pytest.TempPathFactory) -> TuningSession:
             max_retries=0,
             backoff_s=0,
         )
-        session = make_session(tmp_path_factory.mktemp("llm"), n_trials=8, mode="full", llm=llm)
+        # Two surrogate samples a step, so the report's rationale shows repeated calls.
+        options = EngineOptions(llm_wait="never", n_surrogate_samples=2)
+        folder = tmp_path_factory.mktemp("llm")
+        session = make_session(folder, n_trials=8, mode="full", llm=llm, options=options)
         session.run()
     return session
