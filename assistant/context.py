@@ -88,6 +88,10 @@ class DatasetInfo(BaseModel):
         return min(most, len(self.features))
 
 
+Direction = Literal["minimize", "maximize"]
+"""Which way a score is better, as Optuna spells it."""
+
+
 class ProblemContext(BaseModel):
     """The tuning problem as the LLM reads it."""
 
@@ -96,7 +100,7 @@ class ProblemContext(BaseModel):
     task: str = Field(description="e.g. 'binary classification of customer churn'")
     model: str = Field(description="the model family being tuned, e.g. 'random forest'")
     metric: str = Field(description="the score being optimized, e.g. 'roc_auc'")
-    direction: Literal["minimize", "maximize"] = "maximize"
+    direction: Direction = "maximize"
     metric_low: float | None = Field(default=None, description="lowest possible score")
     metric_high: float | None = Field(default=None, description="highest possible score")
     dataset: DatasetInfo = Field(default_factory=DatasetInfo)

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from scipy.stats import rankdata
 from sklearn import metrics as skm
 
+from assistant.context import Direction
 from assistant.errors import ToolError
 
 from .data import Task
 
-Direction = Literal["maximize", "minimize"]
 _EPS = 1e-15
 
 

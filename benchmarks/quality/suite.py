@@ -19,18 +19,16 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from assistant.context import DatasetInfo, ProblemContext
+from assistant.context import DatasetInfo, Direction, ProblemContext
 from assistant.space import CategoricalParam, FloatParam, IntParam, SearchSpace
 
 CV_FOLDS = 3
 SPLIT_SEED = 0
 DIGITS_ROWS = 600  # keeps every digits evaluation well under a second
-
-Direction = Literal["minimize", "maximize"]
 
 
 # -- datasets ------------------------------------------------------------------------------
