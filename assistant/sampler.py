@@ -130,6 +130,8 @@ class LLAMBOSampler(BaseSampler):
     # -- runtime state (not pickled) -----------------------------------------------------
     def _init_runtime(self) -> None:
         self._rng = np.random.default_rng(self.seed)
+        # The LLM calls' own stream (EngineOptions.llm_rng), independent of the first.
+        self._llm_rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(1)[0])
         self._lock = threading.RLock()
         self._client: LLMClient | None = None
         self._queue: list[Suggestion] = []
@@ -182,6 +184,7 @@ class LLAMBOSampler(BaseSampler):
     def reseed_rng(self) -> None:
         with self._lock:
             self._rng = np.random.default_rng()
+            self._llm_rng = np.random.default_rng()
         self._independent.reseed_rng()
 
     def infer_relative_search_space(
@@ -290,7 +293,7 @@ class LLAMBOSampler(BaseSampler):
             all(s.initial for s in fresh) or finished - self._queue_basis <= staleness
         )
         if not usable:
-            fresh = planner.plan(history, pending, self._rng, seen=taken)
+            fresh = planner.plan(history, pending, self._rng, seen=taken, llm_rng=self._llm_rng)
             self._queue_basis = finished
         self._skipped = 0
         if waited:
@@ -345,7 +348,8 @@ class LLAMBOSampler(BaseSampler):
         taken: set[Key],
         basis: int,
     ) -> tuple[list[Suggestion], int]:
-        return planner.plan(history, pending, self._rng, seen=taken), basis
+        plan = planner.plan(history, pending, self._rng, seen=taken, llm_rng=self._llm_rng)
+        return plan, basis
 
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:

@@ -477,7 +477,7 @@ def captured_logs(level: int = logging.DEBUG) -> Iterator[io.StringIO]:
             lg.setLevel(lvl)
 
 
-def run_with_secret(folder: Path, secret: str = SENTINEL_KEY, n_trials: int = 8) -> TuningSession:
+def run_with_secret(folder: Path, secret: str = SENTINEL_KEY, n_trials: int = 11) -> TuningSession:
     """A full-mode session whose API key is ``secret`` (explicit and in the environment),
     against a server that echoes the key back in error bodies and rationales."""
     store = Store(sqlite_url(folder, "secrets.db"))

@@ -76,13 +76,28 @@ def test_every_trial_carries_its_explanation() -> None:
     study = optuna.create_study(sampler=sampler)
     study.optimize(objective, n_trials=10)
     attrs = [t.user_attrs[SUGGESTION_ATTR] for t in study.trials]
-    assert [a["source"] for a in attrs[:1]] == ["warmstart"]
-    assert {a["source"] for a in attrs[5:]} <= {"llm", "statistical"}
-    for a in attrs[5:]:
+    assert [a["source"] for a in attrs[:8]] == ["quasi_random"] * 5 + ["warmstart"] * 3
+    assert {a["source"] for a in attrs[8:]} <= {"llm", "statistical"}
+    for a in attrs[8:]:
         assert a["stat_pred"] is not None and a["acquisition"] is not None
         assert a["rationale"]
     assert [n for n, _ in seen] == list(range(10))
     assert {c["purpose"] for c in client.calls} == {"warmstart", "propose", "surrogate"}
+
+
+def test_with_one_seed_the_llm_changes_nothing_before_its_first_answer_runs() -> None:
+    # The LLM's calls draw from a stream of their own: the design, and every step the LLM
+    # leaves alone, are the statistical path's, so runs with and without it pair closely.
+    def first_trials(mode: str) -> list[dict[str, Any]]:
+        sampler = LLAMBOSampler(ScriptedClient(_answer), search_space=SPACE, seed=7, mode=mode)
+        study = optuna.create_study(sampler=sampler)
+        study.optimize(objective, n_trials=6)
+        sampler.close()
+        return [t.params for t in study.trials]
+
+    off, full = first_trials("off"), first_trials("full")
+    assert full[:5] == off[:5]
+    assert full[5] != off[5], "the sixth trial is the warm start's"
 
 
 def test_distinct_candidates_with_two_workers() -> None:

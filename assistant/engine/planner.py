@@ -101,6 +101,20 @@ class EngineOptions(BaseModel):
         description="the most characters a proposal's rationale may have (a schema maxLength, "
         "which llama.cpp's grammar enforces: a small model's rambling costs no tokens past it)",
     )
+    llm_warmstart_at: Literal["after_design", "design"] = Field(
+        "after_design",
+        description="when the LLM's warm start runs: after_design (the step after the "
+        "statistical design, which it never shrinks: a warm start that misleads costs those "
+        "trials, not the design's coverage, and a failed one falls back to the model) or "
+        "design (its points replace part of the quasi-random design; before 2026-12)",
+    )
+    llm_rng: Literal["own", "shared"] = Field(
+        "own",
+        description="where LLM calls draw their seeds and example orders: own (a stream of "
+        "their own, so the statistical choices of a step do not depend on which LLM calls it "
+        "made: with one seed, runs with and without the LLM share their design and every "
+        "step the LLM leaves alone) or shared (one stream for both; before 2026-12)",
+    )
     llm_wait: Literal["always", "never"] = Field(
         "always",
         description="whether a trial waits for the step planned in the background with the "
@@ -113,11 +127,14 @@ class EngineOptions(BaseModel):
         """The options a session was recorded with. Sessions recorded before an option
         existed replay with what they did then: the LLM called at every step (before the
         value-aware schedule), examples shuffled and 240-character rationales (before
-        issue #19's cheaper prompts)."""
+        issue #19's cheaper prompts), the warm start inside the design and one random
+        stream (before the warm start moved after the design)."""
         before = {
             "llm_schedule": "every_step",
             "llm_example_order": "shuffled",
             "llm_rationale_chars": RATIONALE_CHARS,
+            "llm_warmstart_at": "design",
+            "llm_rng": "shared",
         }
         return cls.model_validate({**before, **options})
 
@@ -166,6 +183,7 @@ class Planner:
         *,
         seen: set[tuple[Any, ...]] | None = None,
         statistical_only: bool = False,
+        llm_rng: np.random.Generator | None = None,
     ) -> list[Suggestion]:
         """Return suggestions, best first (at least one, all new and valid).
 
@@ -173,19 +191,93 @@ class Planner:
         caller already has them (they are computed otherwise). ``statistical_only`` plans
         without the LLM and without touching the state kept between steps (the GP's warm
         start), so it may run while another step is being planned in the background.
+        ``llm_rng`` is the LLM calls' own random stream (``llm_rng="own"``); without it
+        they draw from ``rng``.
         """
         if seen is None:
             seen = {config_key(self.space, o.config) for o in history}
             seen |= {config_key(self.space, c) for c in pending}
+        if self.options.llm_rng == "shared" or llm_rng is None:
+            llm_rng = rng
         done = completed(history)
-        slots = self.options.n_initial - len(history) - len(pending)
-        if slots > 0 or len(done) < 2 or len({o.utility for o in done}) < 2:
-            suggestions = self._initial_design(max(slots, 1), seen, rng, statistical_only)
+        used = len(history) + len(pending)
+        slots = self.options.n_initial - used
+        fallback: str | None = None
+        suggestions: list[Suggestion] = []
+        if self._warmstart_due(used, statistical_only):
+            suggestions, fallback = self._warmstart_step(seen, llm_rng)
+        if suggestions:
+            pass  # the warm start's points
+        elif slots > 0 or len(done) < 2 or len({o.utility for o in done}) < 2:
+            suggestions = self._initial_design(max(slots, 1), seen, rng, statistical_only, llm_rng)
         else:
-            suggestions = self._model_step(history, seen, rng, statistical_only)
+            suggestions = self._model_step(history, seen, rng, statistical_only, llm_rng)
         for suggestion in suggestions:
             suggestion.planned_at = len(history)
+            if fallback is not None:
+                suggestion.fallback = suggestion.fallback or fallback
         return suggestions
+
+    # -- warm start after the design -----------------------------------------------------
+    def _warmstart_slots(self) -> int:
+        """How many points the LLM's warm start proposes: ``llm_initial_share`` of the
+        design after the defaults (rounded up)."""
+        opts = self.options
+        free = opts.n_initial - (1 if self.default_config is not None else 0)
+        return math.ceil(max(free, 0) * opts.llm_initial_share)
+
+    def _warmstart_due(self, used: int, statistical_only: bool) -> bool:
+        """Whether this is the step right after the statistical design, where the LLM's
+        warm start runs (``llm_warmstart_at="after_design"``): once, when the design's
+        trials have all been handed out."""
+        return (
+            self.advisor is not None
+            and not statistical_only
+            and self.options.llm_warmstart_at == "after_design"
+            and used == self.options.n_initial
+            and self._warmstart_slots() > 0
+        )
+
+    def _warmstart_step(
+        self, seen: set[tuple[Any, ...]], llm_rng: np.random.Generator
+    ) -> tuple[list[Suggestion], str | None]:
+        """The warm start's new, valid points (none when it failed or offered nothing new:
+        the caller then plans the usual step), and what went wrong, if anything."""
+        assert self.advisor is not None
+        n = self._warmstart_slots()
+        try:
+            proposal = self.advisor.warmstart(
+                n, llm_rng, rationale_chars=self.options.llm_rationale_chars
+            )
+        except LLMError as exc:
+            fallback = _describe(exc)
+            logger.warning("LLM warm start failed, planning the model's step: %s", fallback)
+            return [], fallback
+        out: list[Suggestion] = []
+        taken = set(seen)
+        for config in proposal.configs[:n]:
+            key = config_key(self.space, config)
+            if key in taken:
+                continue
+            taken.add(key)
+            out.append(
+                Suggestion(
+                    config=dict(config),
+                    source="warmstart",
+                    initial=True,
+                    rationale=proposal.rationale,
+                    rejected=proposal.rejected,
+                )
+            )
+        if out:
+            return out, None
+        parts = []
+        if proposal.rejected:
+            parts.append(f"{len(proposal.rejected)} invalid")
+        if len(proposal.configs[:n]) > 0:
+            parts.append(f"{len(proposal.configs[:n])} already tried")
+        what = " and ".join(parts) or "no"
+        return [], f"the LLM's warm start offered {what} point(s): the model's step ran instead"
 
     def _schedule(self, history: Sequence[Observation]) -> dict[str, CallDecision]:
         """Which LLM calls this model-based step makes (none when the LLM is not in full
@@ -216,6 +308,7 @@ class Planner:
         seen: set[tuple[Any, ...]],
         rng: np.random.Generator,
         statistical_only: bool = False,
+        llm_rng: np.random.Generator | None = None,
     ) -> list[Suggestion]:
         out: list[Suggestion] = []
         taken = set(seen)
@@ -235,10 +328,13 @@ class Planner:
         fallback: str | None = None
         proposal = Proposal()
         llm_slots = math.ceil((slots - len(out)) * self.options.llm_initial_share)
-        if self.advisor is not None and llm_slots > 0 and not statistical_only:
+        within = self.options.llm_warmstart_at == "design"
+        if self.advisor is not None and llm_slots > 0 and within and not statistical_only:
             try:
                 proposal = self.advisor.warmstart(
-                    llm_slots, rng, rationale_chars=self.options.llm_rationale_chars
+                    llm_slots,
+                    rng if llm_rng is None else llm_rng,
+                    rationale_chars=self.options.llm_rationale_chars,
                 )
             except LLMError as exc:
                 fallback = _describe(exc)
@@ -283,8 +379,10 @@ class Planner:
         seen: set[tuple[Any, ...]],
         rng: np.random.Generator,
         statistical_only: bool = False,
+        llm_rng: np.random.Generator | None = None,
     ) -> list[Suggestion]:
         opts = self.options
+        llm_rng = rng if llm_rng is None else llm_rng
         done = completed(history)
         utilities = [o.utility for o in done]
         worst = min(u for u in utilities if u is not None)
@@ -326,7 +424,7 @@ class Planner:
         ]
         chronological = opts.llm_example_order == "chronological"
         examples = (
-            self.advisor.examples(history, rng, chronological=chronological)
+            self.advisor.examples(history, llm_rng, chronological=chronological)
             if self.advisor is not None and asked
             else None
         )
@@ -339,7 +437,7 @@ class Planner:
                     history,
                     target,
                     opts.n_llm_candidates,
-                    rng,
+                    llm_rng,
                     examples,
                     rationale_chars=opts.llm_rationale_chars,
                     chronological=chronological,
@@ -369,7 +467,7 @@ class Planner:
                 mean_l, std_l = self.advisor.score(
                     history,
                     [pool[i] for i in shortlist],
-                    rng,
+                    llm_rng,
                     opts.n_surrogate_samples,
                     examples,
                     chronological=chronological,

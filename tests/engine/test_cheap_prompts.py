@@ -81,6 +81,9 @@ def test_proposal_schemas_cap_the_rationale(options, cap):
     client = ScriptedClient(answer)
     plan = _planner(client, options.model_copy(update={"n_initial": 3}))
     suggestions = plan.plan([], [], np.random.default_rng(0))
+    if options.llm_warmstart_at == "after_design":  # the step after the design
+        design = history_of([s.config for s in suggestions])
+        suggestions = plan.plan(design, [], np.random.default_rng(1))
     schemas = [c["schema"] for c in client.calls if c["purpose"] == "warmstart"]
     assert schemas and schemas[0]["properties"]["rationale"]["maxLength"] == cap
     warm = [s for s in suggestions if s.source == "warmstart"]

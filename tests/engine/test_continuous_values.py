@@ -146,7 +146,7 @@ def test_numbers_past_the_bounds_over_http_are_reasked_never_run() -> None:
     assert any(t.user_attrs[SUGGESTION_ATTR]["fallback"] for t in study.trials)
 
     corrected = _past_the_bounds(first_only=True)
-    study, _ = _ask(endpoint(), corrected, n_trials=5)
+    study, _ = _ask(endpoint(), corrected, n_trials=6)
     warm = [t for t in study.trials if t.user_attrs[SUGGESTION_ATTR]["source"] == "warmstart"]
     assert warm and {t.params["lr"] for t in warm} <= {0.01, 0.02, 0.03}
 

@@ -86,9 +86,79 @@ def planner(client: ScriptedClient | None, mode: str = "full", **opts: Any) -> P
     )
 
 
-def test_warm_start_puts_defaults_first_then_llm_then_fills_distinct() -> None:
+def design_then(p: Planner, seed: int = 0) -> tuple[list[Observation], list[Any]]:
+    """The statistical design's trials (scored by the toy objective), then the next step."""
+    design = p.plan([], [], np.random.default_rng(seed))
+    history = history_of([s.config for s in design])
+    return history, p.plan(history, [], np.random.default_rng(seed + 1))
+
+
+def test_the_statistical_design_comes_first_then_the_warm_start() -> None:
+    client = ScriptedClient(answer_with(distinct_choices()))
+    p = planner(client)
+    design = p.plan([], [], np.random.default_rng(0))
+    assert [s.source for s in design] == ["default"] + ["quasi_random"] * 4
+    assert client.calls == [], "the design never waits for the LLM"
+    history, warm = design_then(p)
+    assert [s.source for s in warm] == ["warmstart", "warmstart"]
+    assert all(s.initial and s.rationale == "warmstart rationale" for s in warm)
+    assert [c["purpose"] for c in client.calls] == ["warmstart"]
+    asked = [k for k in client.calls[0]["schema"]["properties"] if k.startswith("config_")]
+    assert len(asked) == 2, "half the design after the defaults, rounded up"
+    seen = {config_key(SPACE, o.config) for o in history}
+    assert all(config_key(SPACE, s.config) not in seen for s in warm)
+    after = p.plan(
+        history_of([*[o.config for o in history], *[s.config for s in warm]]),
+        [],
+        np.random.default_rng(2),
+    )
+    assert "warmstart" not in [c["purpose"] for c in client.calls[1:]], "once per session"
+    assert after[0].source in ("statistical", "llm")
+
+
+def test_the_design_is_the_same_with_the_llm_or_without() -> None:
+    with_llm = planner(ScriptedClient(answer_with(distinct_choices())))
+    without = planner(None, mode="off")
+    for seed in (0, 1, 2):
+        rng = np.random.default_rng(seed)
+        ours = [s.config for s in with_llm.plan([], [], rng, llm_rng=np.random.default_rng(9))]
+        theirs = [s.config for s in without.plan([], [], np.random.default_rng(seed))]
+        assert ours == theirs
+
+
+def test_the_warm_start_share_sets_its_size() -> None:
+    client = ScriptedClient(answer_with(distinct_choices()))
+    _, warm = design_then(planner(client, llm_initial_share=1.0))
+    assert [s.source for s in warm] == ["warmstart"] * 4
+    client = ScriptedClient(answer_with(distinct_choices()))
+    _, step = design_then(planner(client, llm_initial_share=0.0))
+    assert "warmstart" not in [c["purpose"] for c in client.calls]
+    assert step[0].source in ("statistical", "llm") and not step[0].initial
+
+
+def test_repeated_warm_start_points_run_once() -> None:
+    client = ScriptedClient(answer_with(first_choices))  # both proposals identical
+    _, warm = design_then(planner(client))
+    assert [s.source for s in warm] == ["warmstart"]
+
+
+def test_an_invalid_warm_start_gives_way_to_the_model_and_says_so() -> None:
+    client = ScriptedClient(answer_with(lambda spec: {"lr": 569, "depth": 3, "kind": "zzz"}))
+    _, step = design_then(planner(client, mode="warmstart"))
+    assert step[0].source == "statistical" and step[0].stat_pred is not None
+    assert "2 invalid" in (step[0].fallback or "") and client.calls
+
+
+def test_a_failed_warm_start_gives_way_to_the_model_and_says_so() -> None:
+    client = ScriptedClient(lambda *a: LLMTimeoutError("too slow"))
+    _, step = design_then(planner(client, mode="warmstart"))
+    assert step[0].source == "statistical"
+    assert "LLMTimeoutError" in (step[0].fallback or "")
+
+
+def test_within_the_design_defaults_come_first_then_llm_then_distinct_fills() -> None:
     client = ScriptedClient(answer_with(first_choices))  # every proposal identical
-    plan = planner(client).plan([], [], np.random.default_rng(0))
+    plan = planner(client, llm_warmstart_at="design").plan([], [], np.random.default_rng(0))
     assert [s.source for s in plan][:2] == ["default", "warmstart"]
     assert all(s.initial for s in plan) and len(plan) == 5
     keys = {config_key(SPACE, s.config) for s in plan}
@@ -110,40 +180,47 @@ def distinct_choices() -> Any:
     return config_for
 
 
-def test_the_llm_fills_at_most_its_share_of_the_initial_design() -> None:
+def test_within_the_design_the_llm_fills_at_most_its_share() -> None:
     client = ScriptedClient(answer_with(distinct_choices()))
-    sources = [s.source for s in planner(client).plan([], [], np.random.default_rng(0))]
+    sources = [
+        s.source
+        for s in planner(client, llm_warmstart_at="design").plan([], [], np.random.default_rng(0))
+    ]
     assert sources == ["default", "warmstart", "warmstart", "quasi_random", "quasi_random"]
     asked = [k for k in client.calls[0]["schema"]["properties"] if k.startswith("config_")]
     assert len(asked) == 2
     client = ScriptedClient(answer_with(distinct_choices()))
-    plan = planner(client, llm_initial_share=1.0).plan([], [], np.random.default_rng(0))
+    plan = planner(client, llm_warmstart_at="design", llm_initial_share=1.0).plan(
+        [], [], np.random.default_rng(0)
+    )
     assert [s.source for s in plan] == ["default"] + ["warmstart"] * 4
     client = ScriptedClient(answer_with(distinct_choices()))
-    plan = planner(client, llm_initial_share=0.0).plan([], [], np.random.default_rng(0))
+    plan = planner(client, llm_warmstart_at="design", llm_initial_share=0.0).plan(
+        [], [], np.random.default_rng(0)
+    )
     assert "warmstart" not in {s.source for s in plan} and client.calls == []
 
 
 def test_warm_start_schema_quantizes_numbers_for_weak_models() -> None:
     client = ScriptedClient(answer_with(first_choices))
-    planner(client).plan([], [], np.random.default_rng(0))
+    planner(client, llm_warmstart_at="design").plan([], [], np.random.default_rng(0))
     config_schema = client.calls[0]["schema"]["properties"]["config_1"]["properties"]
     assert config_schema["lr"]["enum"][0] == 1e-4 and config_schema["lr"]["enum"][-1] == 1.0
     assert config_schema["kind"]["enum"] == ["a", "b", "c"]
 
 
-def test_invalid_warm_start_proposals_are_replaced_and_reported() -> None:
+def test_within_the_design_invalid_warm_start_points_are_replaced_and_reported() -> None:
     client = ScriptedClient(answer_with(lambda spec: {"lr": 569, "depth": 3, "kind": "zzz"}))
-    plan = planner(client).plan([], [], np.random.default_rng(0))
+    plan = planner(client, llm_warmstart_at="design").plan([], [], np.random.default_rng(0))
     assert [s.source for s in plan] == ["default"] + ["quasi_random"] * 4
     assert all(SPACE.contains(s.config) for s in plan)
     assert "invalid" in (plan[1].fallback or "")
     assert plan[1].rejected == [] and client.calls  # the LLM was asked
 
 
-def test_llm_failure_during_warm_start_falls_back_and_says_so() -> None:
+def test_within_the_design_a_failed_warm_start_falls_back_and_says_so() -> None:
     client = ScriptedClient(lambda *a: LLMTimeoutError("too slow"))
-    plan = planner(client).plan([], [], np.random.default_rng(0))
+    plan = planner(client, llm_warmstart_at="design").plan([], [], np.random.default_rng(0))
     assert len(plan) == 5 and "LLMTimeoutError" in (plan[1].fallback or "")
 
 

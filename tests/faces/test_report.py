@@ -41,7 +41,12 @@ def test_timeline_merges_events_and_llm_calls_in_time_order(llm_session: TuningS
     assert all(e.title and "\n" not in e.title for e in timeline)
 
     kinds = [e.kind for e in timeline]
-    assert kinds.index(LLM_CALL) < kinds.index(events.SUGGESTION)  # the warm start's call
+    warm = next(
+        i for i, e in enumerate(timeline)
+        if e.kind == events.SUGGESTION and e.detail.get("source") == "warmstart"
+    )  # fmt: skip
+    # the design's suggestions come first; the warm start's call before its suggestions
+    assert kinds.index(events.SUGGESTION) < kinds.index(LLM_CALL) < warm
     previous = 0
     for position, entry in enumerate(timeline):
         if entry.kind != events.SUGGESTION:

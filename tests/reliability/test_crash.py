@@ -78,7 +78,7 @@ def test_kill_9_of_a_session_talking_to_an_llm_resumes_cleanly(tmp_path: Path) -
             tool=NAPPER_PATH,
             store=Store(url),
             metric="accuracy",
-            n_trials=7,
+            n_trials=9,
             n_folds=2,
             mode="full",
             llm=LLMConfig(base_url=server.base_url, model="scripted", **FAST_LLM),
@@ -97,7 +97,8 @@ def test_kill_9_of_a_session_talking_to_an_llm_resumes_cleanly(tmp_path: Path) -
         while time.monotonic() < deadline and proc.poll() is None:
             finished = watcher.events(session.id, kinds=[events.TRIAL_FINISHED])
             started = watcher.events(session.id, kinds=[events.TRIAL_STARTED])
-            if len(finished) >= 3 and len(started) > len(finished):
+            # killed after the LLM's warm start (the step after the five-trial design)
+            if len(finished) >= 6 and len(started) > len(finished):
                 break
             time.sleep(0.05)
         os.kill(proc.pid, signal.SIGKILL)
@@ -106,13 +107,13 @@ def test_kill_9_of_a_session_talking_to_an_llm_resumes_cleanly(tmp_path: Path) -
             t.number: (t.params, t.value) for t in session.study.trials if t.state.is_finished()
         }
         calls_before = len(watcher.llm_calls(session.id))
-        assert len(before) >= 3 and calls_before > 0
+        assert len(before) >= 6 and calls_before > 0
         time.sleep(2.5)
         resumed = TuningSession.open(session.id, Store(url, heartbeat_grace_s=2)).run()
     trials = session.study.trials
     assert all((t.params, t.value) == before[t.number] for t in trials if t.number in before)
     assert resumed.status == "finished"
-    assert resumed.n_complete + resumed.n_pruned + resumed.n_failed == 7
+    assert resumed.n_complete + resumed.n_pruned + resumed.n_failed == 9
     abandoned = watcher.events(session.id, kinds=[events.TRIAL_ABANDONED])
     assert [trials[e.trial_number].state for e in abandoned] == [TrialState.FAIL]
     ledger = trial_ledger(session)

@@ -188,7 +188,7 @@ def test_the_system_prompt_says_data_is_not_instructions(hostile: HostileRun) ->
 
 
 def test_user_text_cannot_close_its_data_block(tmp_path: Path) -> None:
-    prompts = hostile_session(tmp_path, notes=BREAKOUT, n_trials=2).user_prompts()
+    prompts = hostile_session(tmp_path, notes=BREAKOUT, n_trials=6).user_prompts()
     assert prompts and all(INJECTION not in outside_data(p) for p in prompts)
 
 

@@ -75,7 +75,7 @@ def test_tune_on_a_csv_path_with_the_llm(tmp_path: Path, frame: pd.DataFrame) ->
             str(path),
             "target",
             model="knn",
-            n_trials=7,
+            n_trials=10,
             llm=config,
             storage=storage(tmp_path),
             n_folds=3,
@@ -85,7 +85,7 @@ def test_tune_on_a_csv_path_with_the_llm(tmp_path: Path, frame: pd.DataFrame) ->
         )
     calls = result.session.store.llm_calls(result.session_id)
     assert {c.purpose for c in calls} >= {"warmstart", "propose"}
-    assert len(result.study.trials) == 7
+    assert len(result.study.trials) == 10
 
 
 def test_model_auto_lets_the_llm_choose_a_family(tmp_path: Path, frame: pd.DataFrame) -> None:
