@@ -166,6 +166,43 @@ def paired_difference(
     }
 
 
+def noise_floor(
+    baseline: Mapping[tuple[str, int], float],
+    *,
+    simulations: int = 200,
+    resamples: int = 500,
+    seed: int = 0,
+) -> float | None:
+    """The upper 95% bound that :func:`paired_difference` typically shows (the median over
+    ``simulations``) for a method that changes nothing but the runs' luck: within each
+    task, both sides are drawn from ``baseline``'s own runs of it, with replacement,
+    as many as it has. A non-inferiority margin below this figure cannot be shown with
+    these tasks and seeds unless the method really helps. Resampling a handful of runs
+    understates their spread a little (by (n − 1)/n in variance), so the floor is if
+    anything low. ``None`` with fewer than two tasks or no task with two runs.
+
+    >>> noise_floor({("a", 0): 0.1, ("a", 1): 0.1, ("b", 0): 0.2, ("b", 1): 0.2})
+    0.0
+    """
+    by_task: dict[str, list[float]] = {}
+    for (task, _seed), value in baseline.items():
+        by_task.setdefault(task, []).append(value)
+    if len(by_task) < 2 or all(len(v) < 2 for v in by_task.values()):
+        return None
+    rng = np.random.default_rng(seed)
+    bounds = []
+    for _ in range(simulations):
+        ours: dict[tuple[str, int], float] = {}
+        theirs: dict[tuple[str, int], float] = {}
+        for task, values in by_task.items():
+            for i in range(len(values)):
+                ours[(task, i)] = values[int(rng.integers(len(values)))]
+                theirs[(task, i)] = values[int(rng.integers(len(values)))]
+        draw = int(rng.integers(2**31))
+        bounds.append(paired_difference(ours, theirs, resamples=resamples, seed=draw)["ci"][1])
+    return float(np.median(bounds))
+
+
 def paired_ratio(
     ours: Mapping[tuple[str, int], float],
     baseline: Mapping[tuple[str, int], float],

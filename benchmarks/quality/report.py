@@ -161,6 +161,11 @@ def markdown(results: dict[str, Any], png_name: str | None, plot_note: str | Non
             f"| {t['target']} | {_num(t['figure'])} | {_num(t['bound'])} | "
             f"{'not evaluated' if t['met'] is None else _num(t['met'])} |"
         )
+        if t.get("noise_floor") is not None:
+            lines.append(
+                f"| (noise floor: the bound a method that changes only the runs' luck "
+                f"typically shows with these tasks and seeds) | {_num(t['noise_floor'])} | – | – |"
+            )
         if "indicative_at_10" in t:
             i = t["indicative_at_10"]
             lines.append(

@@ -483,6 +483,11 @@ def aggregate(
                 off = {k: c[cp - 1] for k, c in curves["ours_off"].items() if len(c) >= cp}
                 paired[m][str(cp)] = metrics.paired_difference(at_cp, off)
                 ratio[m][str(cp)] = metrics.paired_ratio(at_cp, off)
+    off_at_25 = (
+        {k: c[24] for k, c in curves["ours_off"].items() if len(c) >= 25}
+        if "ours_off" in methods
+        else {}
+    )
 
     sampling = {
         m: float(np.median([s for r in runs if r.method == m for s in r.sampling_s] or [0.0]))
@@ -539,6 +544,7 @@ def aggregate(
         "llm_s_per_trial": llm_s_per_trial,
         "paired_vs_ours_off": paired,
         "ratio_vs_ours_off": ratio,
+        "noise_floor_vs_ours_off_at_25": metrics.noise_floor(off_at_25) if off_at_25 else None,
         "median_sampling_s": sampling,
         "time_to_regret_0_1": felt,
     }
@@ -691,6 +697,7 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
             _upper(results, "ours_full", 25),
             0.01,
             "upper 95% bound of the paired regret difference ours_full - ours_off @25 <= 0.01",
+            noise_floor=results.get("noise_floor_vs_ours_off_at_25"),
         ),
         "ours_full_llm_s_per_trial": _target(
             (results.get("llm_s_per_trial") or {}).get("ours_full"),
@@ -749,6 +756,7 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
         "llm_s_per_trial": results.get("llm_s_per_trial", {}),
         "paired_vs_ours_off": results.get("paired_vs_ours_off", {}),
         "ratio_vs_ours_off": results.get("ratio_vs_ours_off", {}),
+        "noise_floor_vs_ours_off_at_25": results.get("noise_floor_vs_ours_off_at_25"),
         "elapsed_s": results["elapsed_s"],
     }
     if results["profile"] == "held_out":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from benchmarks.quality import metrics
@@ -62,3 +63,20 @@ def test_paired_ratio_is_a_ratio_of_task_means_with_a_task_bootstrap() -> None:
     assert paired_ratio({}, base)["ratio"] is None
     zero = paired_ratio({("a", 0): 0.1}, {("a", 0): 0.0})
     assert zero["ratio"] is None and zero["ci"] == [None, None]
+
+
+def test_the_noise_floor_grows_with_the_runs_spread_and_needs_tasks() -> None:
+    rng = np.random.default_rng(0)
+
+    def runs(spread: float) -> dict[tuple[str, int], float]:
+        return {
+            (f"t{t}", s): float(np.clip(0.2 + spread * rng.normal(), 0, 1))
+            for t in range(12)
+            for s in range(5)
+        }
+
+    quiet, loud = metrics.noise_floor(runs(0.01)), metrics.noise_floor(runs(0.1))
+    assert quiet is not None and loud is not None
+    assert 0 < quiet < 0.01 < loud < 0.1
+    assert metrics.noise_floor({("a", 0): 0.1, ("a", 1): 0.3}) is None  # one task
+    assert metrics.noise_floor({("a", 0): 0.1, ("b", 0): 0.3}) is None  # one run each
