@@ -483,8 +483,14 @@ def aggregate(
                 off = {k: c[cp - 1] for k, c in curves["ours_off"].items() if len(c) >= cp}
                 paired[m][str(cp)] = metrics.paired_difference(at_cp, off)
                 ratio[m][str(cp)] = metrics.paired_ratio(at_cp, off)
+    # The floor of the ours_full comparison: over the seeds that comparison pairs.
+    paired_keys = set(curves["ours_full"]) if "ours_full" in methods else None
     off_at_25 = (
-        {k: c[24] for k, c in curves["ours_off"].items() if len(c) >= 25}
+        {
+            k: c[24]
+            for k, c in curves["ours_off"].items()
+            if len(c) >= 25 and (paired_keys is None or k in paired_keys)
+        }
         if "ours_off" in methods
         else {}
     )
