@@ -300,7 +300,15 @@ class LLAMBOSampler(BaseSampler):
             fresh[0] = fresh[0].model_copy(update={"llm_ready": True})
         suggestion, self._queue = fresh[0], fresh[1:]
         last = self.budget is not None and trial.number + 1 >= self.budget
-        if self.pipeline and not last and not any(s.initial for s in self._queue):
+        # The warm start is one call a session and only worth its trials if they run: the
+        # trial after the design waits for it (planned then, not in the background).
+        warmstart_next = planner.warmstart_due(len(history) + len(pending) + 1)
+        if (
+            self.pipeline
+            and not last
+            and not warmstart_next
+            and not any(s.initial for s in self._queue)
+        ):
             snapshot_pending = [*pending, suggestion.config]
             snapshot_taken = taken | {config_key(space, suggestion.config)}
             self._future = self._pool().submit(

@@ -204,7 +204,7 @@ class Planner:
         slots = self.options.n_initial - used
         fallback: str | None = None
         suggestions: list[Suggestion] = []
-        if self._warmstart_due(used, statistical_only):
+        if not statistical_only and self.warmstart_due(used):
             suggestions, fallback = self._warmstart_step(seen, llm_rng)
         if suggestions:
             pass  # the warm start's points
@@ -226,13 +226,12 @@ class Planner:
         free = opts.n_initial - (1 if self.default_config is not None else 0)
         return math.ceil(max(free, 0) * opts.llm_initial_share)
 
-    def _warmstart_due(self, used: int, statistical_only: bool) -> bool:
-        """Whether this is the step right after the statistical design, where the LLM's
-        warm start runs (``llm_warmstart_at="after_design"``): once, when the design's
-        trials have all been handed out."""
+    def warmstart_due(self, used: int) -> bool:
+        """Whether the step after ``used`` trials (finished and running) is the LLM's warm
+        start (``llm_warmstart_at="after_design"``): once, when the design's trials have
+        all been handed out."""
         return (
             self.advisor is not None
-            and not statistical_only
             and self.options.llm_warmstart_at == "after_design"
             and used == self.options.n_initial
             and self._warmstart_slots() > 0
