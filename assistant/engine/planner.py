@@ -206,11 +206,9 @@ class Planner:
         suggestions: list[Suggestion] = []
         if not statistical_only and self.warmstart_due(used):
             suggestions, fallback = self._warmstart_step(seen, llm_rng)
-        if suggestions:
-            pass  # the warm start's points
-        elif slots > 0 or len(done) < 2 or len({o.utility for o in done}) < 2:
+        if not suggestions and (slots > 0 or len(done) < 2 or len({o.utility for o in done}) < 2):
             suggestions = self._initial_design(max(slots, 1), seen, rng, statistical_only, llm_rng)
-        else:
+        elif not suggestions:
             suggestions = self._model_step(history, seen, rng, statistical_only, llm_rng)
         for suggestion in suggestions:
             suggestion.planned_at = len(history)
@@ -306,8 +304,8 @@ class Planner:
         slots: int,
         seen: set[tuple[Any, ...]],
         rng: np.random.Generator,
-        statistical_only: bool = False,
-        llm_rng: np.random.Generator | None = None,
+        statistical_only: bool,
+        llm_rng: np.random.Generator,
     ) -> list[Suggestion]:
         out: list[Suggestion] = []
         taken = set(seen)
@@ -331,9 +329,7 @@ class Planner:
         if self.advisor is not None and llm_slots > 0 and within and not statistical_only:
             try:
                 proposal = self.advisor.warmstart(
-                    llm_slots,
-                    rng if llm_rng is None else llm_rng,
-                    rationale_chars=self.options.llm_rationale_chars,
+                    llm_slots, llm_rng, rationale_chars=self.options.llm_rationale_chars
                 )
             except LLMError as exc:
                 fallback = _describe(exc)
@@ -377,11 +373,10 @@ class Planner:
         history: Sequence[Observation],
         seen: set[tuple[Any, ...]],
         rng: np.random.Generator,
-        statistical_only: bool = False,
-        llm_rng: np.random.Generator | None = None,
+        statistical_only: bool,
+        llm_rng: np.random.Generator,
     ) -> list[Suggestion]:
         opts = self.options
-        llm_rng = rng if llm_rng is None else llm_rng
         done = completed(history)
         utilities = [o.utility for o in done]
         worst = min(u for u in utilities if u is not None)
