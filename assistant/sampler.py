@@ -289,12 +289,30 @@ class LLAMBOSampler(BaseSampler):
         # A step that trials did not wait for stays usable for as many more trials.
         staleness = (1 if self.pipeline else 0) + self._skipped
         fresh = [s for s in self._queue if config_key(space, s.config) not in taken]
+        set_aside = planner.warmstart_stops(history, sum(s.source == "warmstart" for s in fresh))
+        if set_aside is not None:
+            fresh = [s for s in fresh if s.source != "warmstart"]
         usable = fresh and (
             all(s.initial for s in fresh) or finished - self._queue_basis <= staleness
         )
         if not usable:
-            fresh = planner.plan(history, pending, self._rng, seen=taken, llm_rng=self._llm_rng)
+            # Where the warm start's points were set aside, no step with the LLM is ready:
+            # this trial takes the statistical step, and the LLM's step is planned for the
+            # next one while it runs (so no trial waits for it, and each step that calls the
+            # LLM keeps a number of finished trials of its own).
+            fresh = planner.plan(
+                history,
+                pending,
+                self._rng,
+                seen=taken,
+                llm_rng=self._llm_rng,
+                statistical_only=set_aside is not None,
+            )
             self._queue_basis = finished
+        if set_aside is not None:
+            fresh[0] = fresh[0].model_copy(
+                update={"rationale": f"{set_aside} {fresh[0].rationale}".strip()}
+            )
         self._skipped = 0
         if waited:
             fresh[0] = fresh[0].model_copy(update={"llm_ready": True})

@@ -72,6 +72,7 @@ def test_every_trial_carries_its_explanation() -> None:
         search_space=SPACE,
         seed=0,
         on_suggestion=lambda t, s: seen.append((t.number, s.source)),
+        options=EngineOptions(llm_warmstart_followup="always"),
     )
     study = optuna.create_study(sampler=sampler)
     study.optimize(objective, n_trials=10)
@@ -83,6 +84,59 @@ def test_every_trial_carries_its_explanation() -> None:
         assert a["rationale"]
     assert [n for n, _ in seen] == list(range(10))
     assert {c["purpose"] for c in client.calls} == {"warmstart", "propose", "surrogate"}
+
+
+def _warm_start_of(*points: tuple[float, int]) -> Callable[..., dict[str, Any]]:
+    """A scripted LLM whose warm start proposes ``points`` (x, n) and otherwise answers
+    as ``_answer`` does."""
+
+    def answer(purpose: str, messages: Any, schema: dict[str, Any] | None) -> dict[str, Any]:
+        if purpose != "warmstart":
+            return _answer(purpose, messages, schema)
+        return {
+            "rationale": "scripted",
+            **{f"config_{i + 1}": {"x": x, "n": n} for i, (x, n) in enumerate(points)},
+        }
+
+    return answer
+
+
+def _sources_and_rationales(answer: Callable[..., Any], **options: Any) -> list[tuple[str, str]]:
+    sampler = LLAMBOSampler(
+        ScriptedClient(answer), search_space=SPACE, seed=0, options=EngineOptions(**options)
+    )
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=9)
+    sampler.close()
+    attrs = [t.user_attrs[SUGGESTION_ATTR] for t in study.trials]
+    return [(a["source"], a["rationale"]) for a in attrs]
+
+
+def test_a_warm_start_that_does_not_beat_the_design_gives_its_trials_back() -> None:
+    # x = -5, n = 1 scores 39, far below the design; the warm start has three points (half
+    # the five-point design, rounded up), so two go back to the model.
+    trials = _sources_and_rationales(_warm_start_of((-5, 1), (-4, 1), (5, 64)))
+    assert [s for s, _ in trials[:6]] == ["quasi_random"] * 5 + ["warmstart"]
+    source, rationale = trials[6]
+    assert source in ("statistical", "llm")
+    assert rationale.startswith(
+        "The LLM's warm-start point (trial 5) did not improve on the best trial before it, "
+        "so its 2 other point(s) went back to the model's steps."
+    )
+    assert "warmstart" not in [s for s, _ in trials[7:]]
+    every = _sources_and_rationales(
+        _warm_start_of((-5, 1), (-4, 1), (5, 64)), llm_warmstart_followup="always"
+    )
+    assert [s for s, _ in every[5:8]] == ["warmstart"] * 3
+
+
+def test_a_warm_start_goes_on_while_it_finds_new_bests() -> None:
+    # (1, 8) is the optimum (0); (2, 8) scores 1, no better than the best, so the third
+    # point goes back.
+    trials = _sources_and_rationales(_warm_start_of((1, 8), (2, 8), (3, 8)))
+    assert [s for s, _ in trials[5:7]] == ["warmstart", "warmstart"]
+    assert trials[7][0] != "warmstart"
+    assert trials[7][1].startswith("The LLM's warm-start point (trial 6) did not improve")
 
 
 def test_with_one_seed_the_llm_changes_nothing_before_its_first_answer_runs() -> None:

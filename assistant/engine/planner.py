@@ -108,6 +108,14 @@ class EngineOptions(BaseModel):
         "trials, not the design's coverage, and a failed one falls back to the model) or "
         "design (its points replace part of the quasi-random design; before 2026-12)",
     )
+    llm_warmstart_followup: Literal["if_best", "always"] = Field(
+        "if_best",
+        description="whether the warm start's points after its first run only while the "
+        "latest one improved on the best trial so far (if_best: a warm start whose first "
+        "guess does not beat the design gives its other trials back to the model, so a "
+        "plausible but misleading LLM costs one trial, not all of them) or all of them "
+        "(always; before 2026-12). A point whose predecessor is still running goes ahead",
+    )
     llm_rng: Literal["own", "shared"] = Field(
         "own",
         description="where LLM calls draw their seeds and example orders: own (a stream of "
@@ -127,13 +135,14 @@ class EngineOptions(BaseModel):
         """The options a session was recorded with. Sessions recorded before an option
         existed replay with what they did then: the LLM called at every step (before the
         value-aware schedule), examples shuffled and 240-character rationales (before
-        issue #19's cheaper prompts), the warm start inside the design and one random
-        stream (before the warm start moved after the design)."""
+        issue #19's cheaper prompts), the warm start inside the design, all its points run
+        and one random stream (before the warm start moved after the design)."""
         before = {
             "llm_schedule": "every_step",
             "llm_example_order": "shuffled",
             "llm_rationale_chars": RATIONALE_CHARS,
             "llm_warmstart_at": "design",
+            "llm_warmstart_followup": "always",
             "llm_rng": "shared",
         }
         return cls.model_validate({**before, **options})
@@ -233,6 +242,30 @@ class Planner:
             and self.options.llm_warmstart_at == "after_design"
             and used == self.options.n_initial
             and self._warmstart_slots() > 0
+        )
+
+    def warmstart_stops(self, history: Sequence[Observation], queued: int) -> str | None:
+        """Why the warm start's ``queued`` remaining points are set aside, or ``None`` when
+        they go ahead: with ``llm_warmstart_followup="if_best"``, once its latest finished
+        point failed or did not improve on the best trial before it. While none of its
+        points has finished (parallel workers), they go ahead."""
+        if self.options.llm_warmstart_followup != "if_best" or queued <= 0:
+            return None
+        warm = [o for o in history if o.source == "warmstart"]
+        if not warm:
+            return None
+        last = max(warm, key=lambda o: o.number)
+        others = [o.utility for o in completed(history) if o.number < last.number]
+        best_before = max((u for u in others if u is not None), default=None)
+        if last.failed or last.utility is None:
+            outcome = "failed"
+        elif best_before is not None and last.utility <= best_before:
+            outcome = "did not improve on the best trial before it"
+        else:
+            return None
+        return (
+            f"The LLM's warm-start point (trial {last.number}) {outcome}, so its "
+            f"{queued} other point(s) went back to the model's steps."
         )
 
     def _warmstart_step(

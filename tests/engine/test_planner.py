@@ -116,6 +116,41 @@ def test_the_statistical_design_comes_first_then_the_warm_start() -> None:
     assert after[0].source in ("statistical", "llm")
 
 
+def _with_warm_start(utilities: list[float | None]) -> list[Observation]:
+    """Five design trials scored 1..5, then warm-start trials with these utilities."""
+    design = [
+        Observation(number=i, config={}, score=float(i + 1), utility=float(i + 1)) for i in range(5)
+    ]
+    warm = [
+        Observation(
+            number=5 + i, config={}, score=u, utility=u, failed=u is None, source="warmstart"
+        )
+        for i, u in enumerate(utilities)
+    ]
+    return design + warm
+
+
+def test_the_warm_start_goes_on_only_while_its_points_beat_the_best() -> None:
+    p = planner(ScriptedClient(answer_with(distinct_choices())))
+    assert p.warmstart_stops(_with_warm_start([]), queued=1) is None, "none finished yet"
+    assert p.warmstart_stops(_with_warm_start([6.0]), queued=1) is None, "a new best"
+    assert p.warmstart_stops(_with_warm_start([6.0, 7.0]), queued=1) is None
+    assert p.warmstart_stops(_with_warm_start([6.0]), queued=0) is None, "nothing left"
+    worse = p.warmstart_stops(_with_warm_start([4.0]), queued=2)
+    assert worse == (
+        "The LLM's warm-start point (trial 5) did not improve on the best trial before it, "
+        "so its 2 other point(s) went back to the model's steps."
+    )
+    tie = p.warmstart_stops(_with_warm_start([6.0, 6.0]), queued=1)
+    assert tie is not None and "(trial 6) did not improve" in tie
+    failed = p.warmstart_stops(_with_warm_start([None]), queued=1)
+    assert failed is not None and "(trial 5) failed" in failed
+    client = ScriptedClient(answer_with(distinct_choices()))
+    always = planner(client, llm_warmstart_followup="always")
+    assert always.warmstart_stops(_with_warm_start([4.0]), queued=2) is None
+    assert EngineOptions.recorded({}).llm_warmstart_followup == "always", "old sessions replay"
+
+
 def test_the_design_is_the_same_with_the_llm_or_without() -> None:
     with_llm = planner(ScriptedClient(answer_with(distinct_choices())))
     without = planner(None, mode="off")

@@ -51,9 +51,12 @@ def test_timeline_merges_events_and_llm_calls_in_time_order(llm_session: TuningS
     for position, entry in enumerate(timeline):
         if entry.kind != events.SUGGESTION:
             continue
-        if not entry.detail["initial"]:  # a model step asks the LLM before it suggests
+        if not entry.detail["initial"] and entry.detail.get("llm_asked"):
+            # a model step that asks the LLM does so before it suggests
             assert LLM_CALL in kinds[previous:position], entry.title
         previous = position
+    asking = [e for e in timeline if e.kind == events.SUGGESTION and e.detail.get("llm_asked")]
+    assert asking, "the model's steps asked the LLM"
 
 
 def test_timeline_titles_read_as_sentences(llm_session: TuningSession) -> None:
