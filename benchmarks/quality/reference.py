@@ -37,6 +37,8 @@ class Reference:
     f_star: float
     f_star_source: str
     f_ref: float
+    # How f* was made, when an offline search made it (benchmarks.quality.optimum).
+    f_star_search: dict[str, Any] | None = None
 
     def unit(self, task: Task) -> np.ndarray:
         """The configurations in the task's unit cube, one row each."""
@@ -57,6 +59,7 @@ class Reference:
             "f_star_source": self.f_star_source,
             "f_ref": self.f_ref,
             "f_ref_definition": "median CV score of a uniformly random configuration",
+            **({"f_star_search": self.f_star_search} if self.f_star_search else {}),
             "configs": self.configs,
             "values": self.values,
         }
@@ -101,6 +104,7 @@ def load(task_name: str, directory: Path | None = None) -> Reference | None:
         f_star=float(raw["f_star"]),
         f_star_source=raw["f_star_source"],
         f_ref=float(raw["f_ref"]),
+        f_star_search=raw.get("f_star_search"),
     )
 
 

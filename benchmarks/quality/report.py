@@ -349,6 +349,12 @@ def anchors_section(results: dict[str, Any]) -> list[str]:
         f"|f_ref − f*| is at most {NOISE_SPAN:.0%} of |f*| (regret there is mostly noise): "
         f"{', '.join(noisy) or 'none'}.",
     ]
+    sources = results.get("f_star_source") or {}
+    if sources:
+        lines += ["", "| task | f* | how f* was made |", "|---|---|---|"]
+        for task, source in sorted(sources.items()):
+            f_star = (results.get("f_star") or {}).get(task)
+            lines.append(f"| {task} | {_num(f_star, 4)} | {source} |")
     if beaten:
         lines += [
             "",
