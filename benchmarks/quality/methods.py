@@ -29,7 +29,7 @@ import logging
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -269,6 +269,26 @@ def engine_settings(method: str) -> dict[str, Any] | None:
     reuses only runs made with the settings of today (``None`` for other optimizers)."""
     options = engine_options(method)
     return None if options is None else options.model_dump(mode="json")
+
+
+LLM_CANDIDATES = "n_llm_candidates"
+
+
+def _drop_llm_options(settings: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in settings.items() if not k.startswith("llm_") and k != LLM_CANDIDATES}
+
+
+def same_engine(recorded: Mapping[str, Any] | None, method: str) -> bool:
+    """Whether a saved run of ``method`` made with ``recorded`` settings is a run of today's
+    engine. With the LLM off, the LLM's options (``llm_*``, ``n_llm_candidates``) change
+    nothing, so a change of theirs does not make ``ours_off`` run again; any other change
+    does, as does any change at all for the methods that call an LLM."""
+    now = engine_settings(method)
+    if recorded is None or now is None:
+        return recorded == now
+    if now.get("mode") == "off":
+        return _drop_llm_options(recorded) == _drop_llm_options(now)
+    return dict(recorded) == now
 
 
 ClientFactory = Callable[[], LLMClient]

@@ -26,8 +26,8 @@ from benchmarks.quality.methods import (
     SCRIPTED,
     ClientFactory,
     RunResult,
-    engine_settings,
     run_one,
+    same_engine,
 )
 from benchmarks.quality.suite import CV_FOLDS, FULL_TASKS, QUICK_TASKS
 
@@ -319,14 +319,14 @@ RunKey = tuple[str, int, str, int, float]
 def _load_runs(path: Path | None) -> dict[RunKey, RunResult]:
     """Runs saved by an earlier, interrupted call, keyed by (task, seed, method, trials,
     scripted LLM latency). A run of our engine made with other settings than today's (an
-    earlier default, say) is not reused: it is run again."""
+    earlier default, say) is not reused: it is run again (see :func:`same_engine`)."""
     if path is None or not path.exists():
         return {}
     out = {}
     for line in path.read_text().splitlines():
         if line.strip():
             run = RunResult(**json.loads(line))
-            if run.engine != engine_settings(run.method):
+            if not same_engine(run.engine, run.method):
                 continue
             key = (run.task, run.seed, run.method, len(run.values), run.scripted_latency_s)
             out[key] = run

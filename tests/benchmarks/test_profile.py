@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.quality.methods import METHODS, REAL_LLM, missing_dependency
+from benchmarks.quality.methods import (
+    METHODS,
+    REAL_LLM,
+    engine_settings,
+    missing_dependency,
+    same_engine,
+)
 from benchmarks.quality.report import write_all
 from benchmarks.quality.run import PROFILES, customized, run_benchmark
 
@@ -132,6 +138,18 @@ def test_resume_runs_again_what_our_engine_ran_with_other_settings(
     assert again["runs"][0]["values"] == lines[0]["values"]  # reused
     assert again["runs"][1]["values"] != lines[1]["values"]  # run again
     assert len(saved.read_text().splitlines()) == 3
+
+
+def test_the_llm_options_do_not_make_ours_off_run_again_but_do_for_the_llm_methods() -> None:
+    off, full = engine_settings("ours_off"), engine_settings("noise_full")
+    assert off is not None and full is not None
+    assert same_engine(off, "ours_off") and same_engine(full, "noise_full")
+    assert same_engine({**off, "llm_warmstart_followup": "always"}, "ours_off")
+    assert same_engine({**off, "n_llm_candidates": 3}, "ours_off")
+    assert not same_engine({**off, "n_initial": 4}, "ours_off")
+    assert not same_engine({**off, "mode": "full"}, "ours_off")
+    assert not same_engine({**full, "llm_warmstart_followup": "always"}, "noise_full")
+    assert not same_engine(off, "random") and same_engine(None, "random")
 
 
 def test_the_full_profile_gives_ten_seeds_and_the_embedded_model_five() -> None:
