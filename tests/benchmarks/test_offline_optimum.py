@@ -38,6 +38,11 @@ def test_f_star_is_the_best_of_the_table_and_two_optimizers(tmp_path: Path) -> N
     again = reference.load(task.name, tmp_path)
     assert again is not None and (again.configs, again.values) == before
     assert again.f_star == frozen.f_star and again.f_star_search == record
+    # growing the random table later keeps the offline f* unless the table beats it
+    grown = reference.ensure(task, 30, tmp_path)
+    assert len(grown.values) == 30 and grown.values[:20] == table.values
+    assert not reference.beats(frozen, max(grown.values)), "60 searched beat 30 random"
+    assert grown.f_star == frozen.f_star and grown.f_star_search == record
 
 
 @pytest.mark.integration
