@@ -103,6 +103,7 @@ def _search(
 
 def search(task: Task, table: reference.Reference, budget: int) -> dict[str, Any]:
     """The offline search of ``task`` (see the module's docstring), as recorded."""
+    pick = max if task.direction == "maximize" else min
     seen = {task._key(c) for c in table.configs}
     best_at = int(table.order()[0])
     parts: dict[str, dict[str, Any]] = {
@@ -118,7 +119,6 @@ def search(task: Task, table: reference.Reference, budget: int) -> dict[str, Any
     if everything is not None and len(everything) <= budget:
         started = time.process_time()
         values = [task.objective(c) for c in everything]
-        pick = max if task.direction == "maximize" else min
         best = pick(range(len(values)), key=values.__getitem__)
         seen.update(task._key(c) for c in everything)
         parts["exhaustive grid"] = {
@@ -163,7 +163,6 @@ def search(task: Task, table: reference.Reference, budget: int) -> dict[str, Any
                 stop_at=budget,
             )
     found = [(p["best"], name) for name, p in parts.items() if p["best"] is not None]
-    pick = max if task.direction == "maximize" else min
     f_star, by = pick(found, key=lambda pair: pair[0])
     return {
         "f_star": f_star,

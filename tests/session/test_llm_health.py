@@ -23,6 +23,20 @@ def run_session(iris, store, isolation="inline", **options):
     return session, result, time.monotonic() - started
 
 
+def run_with_slow_llm(iris, store, delay_s, seed):
+    """A 20-trial session (sessions' defaults) with a scripted LLM over real HTTP that
+    answers every call ``delay_s`` seconds late."""
+    answer = schema_responder(seed=seed)
+
+    def slow(body):
+        time.sleep(delay_s)
+        return answer(body)
+
+    with ScriptedLLMServer(slow) as server:
+        llm = LLMConfig(base_url=server.base_url, model="m", timeout_s=10)
+        return run_session(iris, store, llm=llm)
+
+
 @pytest.mark.integration
 def test_a_dead_llm_costs_little_and_is_said_plainly(iris, store):
     # Trials in worker processes, as by default.
@@ -155,15 +169,7 @@ def test_a_session_never_waits_for_a_slow_llm_and_replays_the_same(iris, store):
     """Sessions run with llm_wait="never": over real HTTP, an LLM that takes 0.3 s per call
     does not hold up trials of a few milliseconds; the trials that did not wait say so, and
     replay (instant answers) reproduces every suggestion by following the record."""
-    answer = schema_responder(seed=5)
-
-    def slow(body):
-        time.sleep(0.3)
-        return answer(body)
-
-    with ScriptedLLMServer(slow) as server:
-        llm = LLMConfig(base_url=server.base_url, model="m", timeout_s=10)
-        session, result, elapsed = run_session(iris, store, llm=llm)
+    session, result, elapsed = run_with_slow_llm(iris, store, delay_s=0.3, seed=5)
     assert session.spec.options["llm_wait"] == "never"
     suggestions = [e.payload for e in session.store.events(session.id, kinds=[events.SUGGESTION])]
     skipped = [s for s in suggestions if s.get("llm_ready") is False]
@@ -186,15 +192,7 @@ def test_the_warm_start_is_waited_for_even_when_steps_are_not(iris, store):
     """A session does not wait for the LLM's model steps, but its warm start (one call, right
     after the design) is planned when the design ends and its points run: an LLM slower
     than the trials still contributes them (the embedded model's first call also starts it)."""
-    answer = schema_responder(seed=6)
-
-    def slow(body):
-        time.sleep(1.0)
-        return answer(body)
-
-    with ScriptedLLMServer(slow) as server:
-        llm = LLMConfig(base_url=server.base_url, model="m", timeout_s=10)
-        session, result, _ = run_session(iris, store, llm=llm)
+    session, result, _ = run_with_slow_llm(iris, store, delay_s=1.0, seed=6)
     sources = [e.payload["source"] for e in store.events(session.id, kinds=[events.SUGGESTION])]
     assert "warmstart" not in sources[:5] and sources[5] == "warmstart"
     assert result.llm_health is not None and result.llm_health.llm_trials >= 1
