@@ -301,12 +301,7 @@ class Planner:
             )
         if out:
             return out, None
-        parts = []
-        if proposal.rejected:
-            parts.append(f"{len(proposal.rejected)} invalid")
-        if len(proposal.configs[:n]) > 0:
-            parts.append(f"{len(proposal.configs[:n])} already tried")
-        what = " and ".join(parts) or "no"
+        what = _unusable(len(proposal.rejected), len(proposal.configs[:n])) or "no"
         return [], f"the LLM's warm start offered {what} point(s): the model's step ran instead"
 
     def _schedule(self, history: Sequence[Observation]) -> dict[str, CallDecision]:
@@ -375,12 +370,9 @@ class Planner:
         repeated = len(proposal.configs[:llm_slots]) - (len(out) - before)
         short = len(out) - before < llm_slots
         if short and fallback is None and (proposal.rejected or repeated):
-            parts = []
-            if proposal.rejected:
-                parts.append(f"{len(proposal.rejected)} invalid")
-            if repeated:
-                parts.append(f"{repeated} repeated")
-            fallback = f"{' and '.join(parts)} warm-start proposal(s) replaced"
+            fallback = (
+                f"{_unusable(len(proposal.rejected), repeated)} warm-start proposal(s) replaced"
+            )
         fill = quasi_random(self.space, 4 * slots + 8, rng)
         for config in fill:
             add(
@@ -570,6 +562,15 @@ def _blend(
         std_l**2 + (mean_l - mean) ** 2
     )
     return float(mean), float(np.sqrt(max(var, 1e-18)))
+
+
+def _unusable(invalid: int, repeated: int) -> str:
+    """What of the LLM's warm start could not run, e.g. "2 invalid and 1 repeated" ("" when
+    nothing)."""
+    parts = [f"{invalid} invalid"] if invalid else []
+    if repeated:
+        parts.append(f"{repeated} repeated")
+    return " and ".join(parts)
 
 
 def _describe(exc: Exception) -> str:

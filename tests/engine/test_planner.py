@@ -177,6 +177,21 @@ def test_repeated_warm_start_points_run_once() -> None:
     assert [s.source for s in warm] == ["warmstart"]
 
 
+def test_a_warm_start_that_only_repeats_tried_points_gives_way_and_says_so() -> None:
+    client = ScriptedClient(answer_with(first_choices))  # both of its points the same
+    p = planner(client, mode="warmstart")
+    history, warm = design_then(p)
+    assert [s.source for s in warm] == ["warmstart"]
+    # A fresh planner (the warm start is asked once a session) whose design holds that point.
+    tried = history_of([*[o.config for o in history[:-1]], warm[0].config])
+    fresh = planner(ScriptedClient(answer_with(first_choices)), mode="warmstart")
+    step = fresh.plan(tried, [], np.random.default_rng(3))
+    assert step[0].source == "statistical"
+    assert step[0].fallback == (
+        "the LLM's warm start offered 2 repeated point(s): the model's step ran instead"
+    )
+
+
 def test_an_invalid_warm_start_gives_way_to_the_model_and_says_so() -> None:
     client = ScriptedClient(answer_with(lambda spec: {"lr": 569, "depth": 3, "kind": "zzz"}))
     _, step = design_then(planner(client, mode="warmstart"))
