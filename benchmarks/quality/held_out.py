@@ -578,7 +578,7 @@ class NoisyTask(HeldOutTask):
 
     def expected(self, config: Mapping[str, Any]) -> float:
         """The mean CV metric over ``NOISE_REPEATS`` fixed splits (cached)."""
-        key = self._key(config)
+        key = self.config_key(config)
         with self._lock:
             if key in self._expected:
                 return self._expected[key]

@@ -77,7 +77,7 @@ def _search(
 
     def objective(trial: optuna.Trial) -> float:
         config = suggest(trial, task)
-        seen.add(task._key(config))
+        seen.add(task.config_key(config))
         try:
             return task.objective(config)
         except ValueError:  # an invalid configuration: a failed trial, not a crash
@@ -104,7 +104,7 @@ def _search(
 def search(task: Task, table: reference.Reference, budget: int) -> dict[str, Any]:
     """The offline search of ``task`` (see the module's docstring), as recorded."""
     pick = max if task.direction == "maximize" else min
-    seen = {task._key(c) for c in table.configs}
+    seen = {task.config_key(c) for c in table.configs}
     best_at = int(table.order()[0])
     parts: dict[str, dict[str, Any]] = {
         "random (the committed table)": {
@@ -120,7 +120,7 @@ def search(task: Task, table: reference.Reference, budget: int) -> dict[str, Any
         started = time.process_time()
         values = [task.objective(c) for c in everything]
         best = pick(range(len(values)), key=values.__getitem__)
-        seen.update(task._key(c) for c in everything)
+        seen.update(task.config_key(c) for c in everything)
         parts["exhaustive grid"] = {
             "trials": len(everything),
             "new_configurations": len(everything),

@@ -386,13 +386,14 @@ class Task:
             raise ValueError(f"{self.name}: invalid configuration {dict(config)}: {report}")
         return self.family.build(self.data.kind, report.config)
 
-    def _key(self, config: Mapping[str, Any]) -> tuple[Any, ...]:
+    def config_key(self, config: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The key a configuration is cached and counted by (one per distinct point)."""
         return tuple(repr(config[n]) for n in self.space.names)
 
     def objective(self, config: Mapping[str, Any]) -> float:
         """Cross-validated metric on the 80% split (cached; deterministic), with the seconds
         its first computation took kept for :meth:`evaluate`."""
-        key = self._key(config)
+        key = self.config_key(config)
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
@@ -431,7 +432,7 @@ class Task:
         A subclass whose :meth:`objective` does not record its seconds (a noisy task, never
         cached) is timed here on the call that first asks.
         """
-        key = self._key(config)
+        key = self.config_key(config)
         with self._lock:
             seconds = self._train_s.get(key)
         if seconds is not None:

@@ -105,7 +105,7 @@ def test_a_cached_configuration_costs_the_seconds_it_first_took(small_task: Task
     assert small_task.evaluate(config) == (value, seconds)
     other = small_task.space.from_unit([0.77] * len(small_task.space))
     small_task.objective(other)  # computed outside evaluate: its seconds are kept too
-    recorded = small_task._train_s[small_task._key(other)]
+    recorded = small_task._train_s[small_task.config_key(other)]
     assert small_task.evaluate(other)[1] == recorded
 
 
