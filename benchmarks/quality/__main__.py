@@ -40,6 +40,15 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in text.split(",") if x.strip())
 
 
+def _method_seeds(text: str) -> tuple[str, tuple[int, ...]]:
+    method, sep, seeds = text.partition("=")
+    if not sep or method.strip() not in METHODS:
+        raise argparse.ArgumentTypeError(
+            f"expected METHOD=SEEDS with METHOD one of {', '.join(METHODS)}, got {text!r}"
+        )
+    return method.strip(), _ints(seeds)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.quality",
@@ -70,6 +79,16 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="comma-separated seeds (the real-LLM methods run those of them the profile "
         "gives them: seeds 0-4 of the full profile's 0-9)",
+    )
+    parser.add_argument(
+        "--method-seeds",
+        type=_method_seeds,
+        action="append",
+        default=[],
+        metavar="METHOD=SEEDS",
+        help="run METHOD on only these of the seeds (repeatable), e.g. smac=0,1,2,3,4: a "
+        "method whose runs are partial is reported from --resume on the seeds it has, and "
+        "the report names them",
     )
     parser.add_argument("--trials", type=int, default=None, help="trials per run (all methods)")
     parser.add_argument(
@@ -134,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         "tasks": tasks,
         "seeds": args.seeds,
         "scripted_latency_s": args.scripted_latency_s,
+        "method_seeds": dict(args.method_seeds) or None,
     }
     if args.trials is not None:
         changes.update(trials=args.trials, llm_trials={})

@@ -45,6 +45,10 @@ class Profile:
     calls cost the most, so they may get fewer seeds (issue #20: ≥ 10 seeds for the others,
     ≥ 5 for the real LLM). Paired comparisons use the seeds both methods ran.
 
+    ``method_seeds`` (method → seeds) runs a method on only those of ``seeds``, before the
+    rule above: a method whose runs are partial (SMAC on seeds 0–4 so far) is run or, from
+    a ``--resume`` file, reported on the seeds it has, and the report says which.
+
     ``scripted_latency_s`` delays every scripted LLM's answers (1 s: the "scripted 1 s
     latency" cost figure). ``real_run_trials`` and ``real_run_tasks`` size the overhead
     measurement over whole interleaved studies (:func:`cost.overhead_real_run`; 0 trials
@@ -57,6 +61,7 @@ class Profile:
     trials: int
     llm_trials: dict[str, int] = field(default_factory=dict)
     llm_seeds: tuple[int, ...] | None = None
+    method_seeds: dict[str, tuple[int, ...]] = field(default_factory=dict)
     reference_size: int = 500
     overhead_sizes: tuple[int, ...] = (10, 100, 1000)
     overhead_repeats: int = 5
@@ -72,9 +77,12 @@ class Profile:
         return self.llm_trials.get(method, self.trials)
 
     def seeds_for(self, method: str) -> tuple[int, ...]:
+        seeds = self.seeds
+        if method in self.method_seeds:
+            seeds = tuple(s for s in seeds if s in self.method_seeds[method])
         if method not in REAL_LLM or self.llm_seeds is None:
-            return self.seeds
-        return tuple(s for s in self.seeds if s in self.llm_seeds)
+            return seeds
+        return tuple(s for s in seeds if s in self.llm_seeds)
 
 
 PROFILES = {

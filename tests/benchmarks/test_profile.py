@@ -6,9 +6,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import benchmarks.quality.__main__ as cli
 from benchmarks.quality.methods import (
     METHODS,
     REAL_LLM,
@@ -159,6 +161,34 @@ def test_the_full_profile_gives_ten_seeds_and_the_embedded_model_five() -> None:
     # --seeds picks among them; the real-LLM methods keep only their own.
     chosen = customized(full, seeds=(3, 7))
     assert chosen.seeds_for("ours_off") == (3, 7) and chosen.seeds_for("ours_full") == (3,)
+
+
+def test_method_seeds_keep_a_partial_method_to_the_seeds_it_has() -> None:
+    full = customized(PROFILES["full"], method_seeds={"smac": (0, 1, 2, 3, 4), "ours_full": (1,)})
+    assert full.seeds_for("smac") == (0, 1, 2, 3, 4) and full.seeds_for("smac_default") == tuple(
+        range(10)
+    )
+    assert full.seeds_for("ours_full") == (1,), "both rules apply"
+    assert customized(full, seeds=(3, 7)).seeds_for("smac") == (3,)
+
+
+def test_cli_method_seeds(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_run(profile: Any, *_args: Any, **_kwargs: Any) -> dict[str, Any]:
+        seen["profile"] = profile
+        return {"summary": {"targets": {}}}
+
+    monkeypatch.setattr(cli, "run_benchmark", fake_run)
+    monkeypatch.setattr(cli, "write_all", lambda *_args: {})
+    argv = ["--profile", "full", "--methods", "smac,tpe", "--no-cost"]
+    assert cli.main([*argv, "--method-seeds", "smac=0,1", "--method-seeds", "tpe=2"]) == 0
+    assert seen["profile"].seeds_for("smac") == (0, 1) and seen["profile"].seeds_for("tpe") == (2,)
+    with pytest.raises(SystemExit):
+        cli.main([*argv, "--method-seeds", "nosuch=0"])
+    assert "METHOD=SEEDS" in capsys.readouterr().err
 
 
 def test_python_m_benchmarks_is_the_quality_benchmark() -> None:
