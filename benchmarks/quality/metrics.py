@@ -115,12 +115,18 @@ def mean_ranks(table: Mapping[str, Mapping[Any, float]]) -> dict[str, float]:
     return {m: float(r) for m, r in zip(methods, ranks.mean(axis=0), strict=True)}
 
 
+TIE = 1e-12
+"""Regret differences at most this large are ties."""
+
+
 def wilcoxon(ours: Mapping[Any, float], baseline: Mapping[Any, float]) -> dict[str, Any]:
     """Wilcoxon signed-rank test of paired regrets (two-sided), over the shared keys."""
     from scipy.stats import wilcoxon as scipy_wilcoxon
 
     keys = sorted(set(ours) & set(baseline), key=repr)
-    diffs = [ours[k] - baseline[k] for k in keys]
+    # A difference at float rounding level is a tie (seed means of equal regrets summed in
+    # another order differ in the last bit), not a win for one side.
+    diffs = [0.0 if abs(d) <= TIE else d for d in (ours[k] - baseline[k] for k in keys)]
     result: dict[str, Any] = {
         "n_pairs": len(keys),
         "mean_difference": float(np.mean(diffs)) if diffs else None,
@@ -129,7 +135,7 @@ def wilcoxon(ours: Mapping[Any, float], baseline: Mapping[Any, float]) -> dict[s
         "statistic": None,
         "p_value": None,
     }
-    if not any(abs(d) > 1e-12 for d in diffs):
+    if not any(diffs):
         result["note"] = "no non-zero differences: the test is undefined"
         return result
     test = scipy_wilcoxon(diffs, zero_method="zsplit")
@@ -148,7 +154,7 @@ def paired_difference(
     """Mean regret difference ``ours - baseline`` over tasks, each task's difference first
     averaged over its seeds (runs of one task are not independent), with a 95% bootstrap
     interval that resamples tasks. Keys are ``(task, seed)``; only shared keys count."""
-    keys = set(ours) & set(baseline)
+    keys = sorted(set(ours) & set(baseline))
     by_task: dict[str, list[float]] = {}
     for task, seed_ in keys:
         by_task.setdefault(task, []).append(ours[(task, seed_)] - baseline[(task, seed_)])
@@ -218,7 +224,7 @@ def paired_ratio(
     >>> paired_ratio({("a", 0): 0.1, ("b", 0): 0.3}, {("a", 0): 0.2, ("b", 0): 0.2})["ratio"]
     1.0
     """
-    keys = set(ours) & set(baseline)
+    keys = sorted(set(ours) & set(baseline))
     by_task: dict[str, list[tuple[float, float]]] = {}
     for task, seed_ in keys:
         by_task.setdefault(task, []).append((ours[(task, seed_)], baseline[(task, seed_)]))
@@ -277,7 +283,7 @@ def task_wilcoxon(
 ) -> dict[str, Any]:
     """:func:`wilcoxon` on seed-averaged regrets paired by task (only the (task, seed) keys
     both have count), so that a task run with many seeds does not count many times."""
-    shared = set(ours) & set(baseline)
+    shared = sorted(set(ours) & set(baseline))
     result = wilcoxon(
         task_means({k: ours[k] for k in shared}), task_means({k: baseline[k] for k in shared})
     )

@@ -48,6 +48,19 @@ def test_task_wilcoxon_is_scipy_on_seed_averaged_regrets_over_shared_keys() -> N
     assert test["p_value"] == pytest.approx(scipy_wilcoxon(diffs, zero_method="zsplit").pvalue)
 
 
+def test_a_task_whose_seed_means_tie_is_a_tie_whatever_the_order_of_the_runs() -> None:
+    # Task a: the same mean regret on both sides from other seeds' values, whose sums differ
+    # in the last bit (0.1 + 0.2 + 0.3 = 0.6000000000000001, 0.3 + 0.2 + 0.1 = 0.6).
+    assert (0.1 + 0.2) + 0.3 != (0.3 + 0.2) + 0.1
+    ours = {("a", 0): 0.1, ("a", 1): 0.2, ("a", 2): 0.3, ("b", 0): 0.1, ("c", 0): 0.2}
+    base = {("a", 0): 0.3, ("a", 1): 0.2, ("a", 2): 0.1, ("b", 0): 0.4, ("c", 0): 0.6}
+    flipped = {k: base[k] for k in sorted(base, reverse=True)}
+    tests = [metrics.task_wilcoxon(ours, b) for b in (base, flipped)]
+    tests += [metrics.task_wilcoxon(dict(reversed(ours.items())), b) for b in (base, flipped)]
+    assert all(t == tests[0] for t in tests), "the order of the runs changes nothing"
+    assert tests[0]["ours_better"] == 2 and tests[0]["baseline_better"] == 0, "a: a tie"
+
+
 def test_mean_ci_resamples_tasks_after_averaging_their_seeds() -> None:
     # Widely spread seeds, the same task means: the task means are the units, so no width.
     spread = {(t, s): float(s % 2) for t in ("a", "b") for s in range(10)}
