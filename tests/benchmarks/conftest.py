@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+import benchmarks.quality.__main__ as cli
 from benchmarks.quality import reference
 from benchmarks.quality.run import Profile
 from benchmarks.quality.suite import Task, get_task
@@ -36,3 +37,18 @@ def small_task() -> Task:
 @pytest.fixture(scope="session")
 def small_reference(small_task: Task, reference_dir: Path) -> reference.Reference:
     return reference.ensure(small_task, 60, reference_dir)
+
+
+@pytest.fixture
+def cli_calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The benchmark's command line with nothing run or written: what ``run_benchmark``
+    was given (``profile`` and its keyword arguments) lands in the returned dict."""
+    seen: dict[str, Any] = {}
+
+    def fake_run(profile: Any, *_args: Any, **kwargs: Any) -> dict[str, Any]:
+        seen.update(kwargs, profile=profile)
+        return {"summary": {"targets": {}}}
+
+    monkeypatch.setattr(cli, "run_benchmark", fake_run)
+    monkeypatch.setattr(cli, "write_all", lambda *_args: {})
+    return seen

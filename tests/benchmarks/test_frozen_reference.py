@@ -21,18 +21,10 @@ from .conftest import SMALL_TASK, tiny_profile
     [([], False), (["--freeze-reference"], False), (["--update-reference"], True)],
 )
 def test_cli_freezes_f_star_by_default(
-    monkeypatch: pytest.MonkeyPatch, argv: list[str], update: bool
+    cli_calls: dict[str, Any], argv: list[str], update: bool
 ) -> None:
-    seen: dict[str, Any] = {}
-
-    def fake_run(*_args: Any, **kwargs: Any) -> dict[str, Any]:
-        seen.update(kwargs)
-        return {"summary": {"targets": {}}}
-
-    monkeypatch.setattr(cli, "run_benchmark", fake_run)
-    monkeypatch.setattr(cli, "write_all", lambda *_args: {})
     assert cli.main(["--methods", "random", "--no-cost", *argv]) == 0
-    assert seen["update_reference"] is update
+    assert cli_calls["update_reference"] is update
 
 
 def test_cli_refuses_to_freeze_and_update_at_once(capsys: pytest.CaptureFixture[str]) -> None:

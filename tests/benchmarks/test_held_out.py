@@ -143,17 +143,9 @@ def test_held_out_regret_is_the_mean_at_each_checkpoint_of_runs_that_reached_it(
     assert regret["b"] == {"25": pytest.approx(0.3), "100": None}
 
 
-def test_the_cli_runs_the_held_out_profile(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: dict[str, Any] = {}
-
-    def fake_run(profile: Any, *_args: Any, **kwargs: Any) -> dict[str, Any]:
-        seen["profile"] = profile
-        return {"summary": {"targets": {}}}
-
-    monkeypatch.setattr(cli, "run_benchmark", fake_run)
-    monkeypatch.setattr(cli, "write_all", lambda *_args: {})
+def test_the_cli_runs_the_held_out_profile(cli_calls: dict[str, Any]) -> None:
     assert cli.main(["--profile", "held_out", "--methods", "random", "--no-cost"]) == 0
-    profile = seen["profile"]
+    profile = cli_calls["profile"]
     assert profile.tasks == TASKS and profile.trials == 100
     assert profile.reference_dir == held_out.HELD_OUT_REFERENCE_DIR
 

@@ -172,20 +172,11 @@ def test_method_seeds_keep_a_partial_method_to_the_seeds_it_has() -> None:
     assert customized(full, seeds=(3, 7)).seeds_for("smac") == (3,)
 
 
-def test_cli_method_seeds(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    seen: dict[str, Any] = {}
-
-    def fake_run(profile: Any, *_args: Any, **_kwargs: Any) -> dict[str, Any]:
-        seen["profile"] = profile
-        return {"summary": {"targets": {}}}
-
-    monkeypatch.setattr(cli, "run_benchmark", fake_run)
-    monkeypatch.setattr(cli, "write_all", lambda *_args: {})
+def test_cli_method_seeds(cli_calls: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["--profile", "full", "--methods", "smac,tpe", "--no-cost"]
     assert cli.main([*argv, "--method-seeds", "smac=0,1", "--method-seeds", "tpe=2"]) == 0
-    assert seen["profile"].seeds_for("smac") == (0, 1) and seen["profile"].seeds_for("tpe") == (2,)
+    profile = cli_calls["profile"]
+    assert profile.seeds_for("smac") == (0, 1) and profile.seeds_for("tpe") == (2,)
     with pytest.raises(SystemExit):
         cli.main([*argv, "--method-seeds", "nosuch=0"])
     assert "METHOD=SEEDS" in capsys.readouterr().err
