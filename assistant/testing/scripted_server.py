@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import logging
 import random
@@ -444,6 +445,23 @@ def fill_schema(schema: dict[str, Any], rng: random.Random) -> Any:
     if kind == "string":
         return "scripted"
     return None
+
+
+def delayed(responder: Responder, delay_s: float) -> Responder:
+    """``responder`` answering every request ``delay_s`` seconds later: a scripted LLM with
+    a chosen latency, for the wall-clock cost of an LLM as slow as a real one."""
+    if delay_s <= 0:
+        return responder
+
+    def respond(body: dict[str, Any]) -> Reply | str | dict[str, Any]:
+        reply = responder(body)
+        if isinstance(reply, Reply):
+            return dataclasses.replace(reply, delay_s=reply.delay_s + delay_s)
+        if isinstance(reply, str):
+            return Reply.text(reply, delay_s=delay_s)
+        return Reply.json(reply, delay_s=delay_s)
+
+    return respond
 
 
 def schema_responder(seed: int = 0) -> Responder:

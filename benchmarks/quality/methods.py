@@ -31,7 +31,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import optuna
@@ -44,7 +44,7 @@ from assistant.llm import LLMConfig, LLMResponse, Message, make_client
 from assistant.llm.base import LLMClient
 from assistant.sampler import SUGGESTION_ATTR, LLAMBOSampler
 from assistant.space import SearchSpace
-from assistant.testing import Reply, Responder, ScriptedLLMServer
+from assistant.testing import ScriptedLLMServer, delayed
 from benchmarks.quality.reference import Reference
 from benchmarks.quality.scripted_llms import responder_for
 from benchmarks.quality.smac_sampler import SmacSampler
@@ -292,23 +292,6 @@ def same_engine(recorded: Mapping[str, Any] | None, method: str) -> bool:
 
 
 ClientFactory = Callable[[], LLMClient]
-
-
-def delayed(responder: Responder, delay_s: float) -> Responder:
-    """``responder`` answering every request ``delay_s`` seconds later: a scripted LLM with
-    a chosen latency, for the wall-clock cost of an LLM as slow as a real one."""
-    if delay_s <= 0:
-        return responder
-
-    def respond(body: dict[str, Any]) -> Reply | str | dict[str, Any]:
-        reply = responder(body)
-        if isinstance(reply, Reply):
-            return replace(reply, delay_s=reply.delay_s + delay_s)
-        if isinstance(reply, str):
-            return Reply.text(reply, delay_s=delay_s)
-        return Reply.json(reply, delay_s=delay_s)
-
-    return respond
 
 
 def run_one(

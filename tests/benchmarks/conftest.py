@@ -52,3 +52,14 @@ def cli_calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setattr(cli, "run_benchmark", fake_run)
     monkeypatch.setattr(cli, "write_all", lambda *_args: {})
     return seen
+
+
+def assert_offline_f_star(table: reference.Reference | None, name: str) -> None:
+    """``table``'s f* is its offline search's (benchmarks.quality.optimum): at least 5,000
+    distinct configurations or the exhaustive grid, and never below the table's own best."""
+    assert table is not None and table.f_star_search is not None, name
+    search = table.f_star_search
+    assert table.f_star == search["f_star"], name
+    best = (max if table.direction == "maximize" else min)(table.values)
+    assert not reference.beats(table, best), name
+    assert search["distinct_configurations"] >= 5000 or "exhaustive grid" in search["parts"]

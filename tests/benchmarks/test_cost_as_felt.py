@@ -13,9 +13,9 @@ import optuna
 import pytest
 
 from assistant.llm import LLMConfig, Message, make_client
-from assistant.testing import ScriptedLLMServer
+from assistant.testing import ScriptedLLMServer, delayed
 from benchmarks.quality import cost
-from benchmarks.quality.methods import RunResult, delayed, run_one
+from benchmarks.quality.methods import RunResult, run_one
 from benchmarks.quality.reference import Reference
 from benchmarks.quality.report import write_all
 from benchmarks.quality.run import Profile, aggregate, real_run_tasks, run_benchmark, summarize

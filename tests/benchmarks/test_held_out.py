@@ -19,6 +19,8 @@ from benchmarks.quality.report import merged_summary, write_all
 from benchmarks.quality.run import PROFILES, customized, run_benchmark
 from benchmarks.quality.suite import FULL_TASKS, get_task
 
+from .conftest import assert_offline_f_star
+
 TASKS = held_out.HELD_OUT_TASKS
 
 
@@ -156,12 +158,7 @@ def test_every_held_out_task_has_a_committed_reference_table() -> None:
         table = reference.load(name, held_out.HELD_OUT_REFERENCE_DIR)
         assert table is not None, name
         assert manifest[name]["n"] == len(table.values)
-        # f* comes from the offline search (benchmarks.quality.optimum), never below the table
-        search = table.f_star_search
-        assert search is not None and table.f_star == search["f_star"], name
-        best = (max if table.direction == "maximize" else min)(table.values)
-        assert not reference.beats(table, best), name
-        assert search["distinct_configurations"] >= 5000 or "exhaustive grid" in search["parts"]
+        assert_offline_f_star(table, name)
 
 
 @pytest.mark.integration

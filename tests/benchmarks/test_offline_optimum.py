@@ -9,16 +9,12 @@ import pytest
 from benchmarks.quality import optimum, reference
 from benchmarks.quality.suite import get_task
 
+from .conftest import assert_offline_f_star
+
 
 def test_every_development_table_has_an_offline_f_star() -> None:
     for name in optimum.DEVELOPMENT_TASKS:
-        table = reference.load(name)
-        assert table is not None and table.f_star_search is not None, name
-        search = table.f_star_search
-        assert table.f_star == search["f_star"], name
-        best = (max if table.direction == "maximize" else min)(table.values)
-        assert not reference.beats(table, best), name
-        assert search["distinct_configurations"] >= 5000 or "exhaustive grid" in search["parts"]
+        assert_offline_f_star(reference.load(name), name)
     assert len(optimum.DEVELOPMENT_TASKS) == 14
 
 

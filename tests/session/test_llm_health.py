@@ -10,7 +10,7 @@ from assistant import events
 from assistant.engine import EngineOptions
 from assistant.llm import LLMConfig
 from assistant.session import TuningSession
-from assistant.testing import Reply, ScriptedLLMServer, schema_responder
+from assistant.testing import Reply, ScriptedLLMServer, delayed, schema_responder
 from tests.llm.helpers import closed_port
 
 
@@ -26,13 +26,7 @@ def run_session(iris, store, isolation="inline", **options):
 def run_with_slow_llm(iris, store, delay_s, seed):
     """A 20-trial session (sessions' defaults) with a scripted LLM over real HTTP that
     answers every call ``delay_s`` seconds late."""
-    answer = schema_responder(seed=seed)
-
-    def slow(body):
-        time.sleep(delay_s)
-        return answer(body)
-
-    with ScriptedLLMServer(slow) as server:
+    with ScriptedLLMServer(delayed(schema_responder(seed=seed), delay_s)) as server:
         llm = LLMConfig(base_url=server.base_url, model="m", timeout_s=10)
         return run_session(iris, store, llm=llm)
 
