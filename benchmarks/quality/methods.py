@@ -278,16 +278,36 @@ def _drop_llm_options(settings: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in settings.items() if not k.startswith("llm_") and k != LLM_CANDIDATES}
 
 
+# What shapes only the model-based steps' LLM calls, which the warm-start mode never makes.
+STEP_CALL_OPTIONS = frozenset(
+    {
+        "llm_schedule",
+        "llm_burn_in",
+        "llm_propose_burn_in",
+        "llm_explore_every",
+        "llm_plateau",
+        "llm_explore_spacing",
+    }
+)
+
+
+def _drop_step_call_options(settings: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in settings.items() if k not in STEP_CALL_OPTIONS}
+
+
 def same_engine(recorded: Mapping[str, Any] | None, method: str) -> bool:
     """Whether a saved run of ``method`` made with ``recorded`` settings is a run of today's
     engine. With the LLM off, the LLM's options (``llm_*``, ``n_llm_candidates``) change
-    nothing, so a change of theirs does not make ``ours_off`` run again; any other change
-    does, as does any change at all for the methods that call an LLM."""
+    nothing, so a change of theirs does not make ``ours_off`` run again; with the warm start
+    only, neither do the options of the model-based steps' calls (:data:`STEP_CALL_OPTIONS`);
+    any other change does, as does any change at all for the methods in full mode."""
     now = engine_settings(method)
     if recorded is None or now is None:
         return recorded == now
     if now.get("mode") == "off":
         return _drop_llm_options(recorded) == _drop_llm_options(now)
+    if now.get("mode") == "warmstart":
+        return _drop_step_call_options(recorded) == _drop_step_call_options(now)
     return dict(recorded) == now
 
 

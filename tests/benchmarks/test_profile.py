@@ -154,6 +154,15 @@ def test_the_llm_options_do_not_make_ours_off_run_again_but_do_for_the_llm_metho
     assert not same_engine(off, "random") and same_engine(None, "random")
 
 
+def test_the_step_call_schedule_does_not_make_the_warm_start_only_method_run_again() -> None:
+    warm, full = engine_settings("ours_warmstart"), engine_settings("ours_full")
+    assert warm is not None and full is not None
+    older = {k: v for k, v in warm.items() if k != "llm_explore_spacing"}  # before the option
+    assert same_engine({**older, "llm_explore_every": 5}, "ours_warmstart")
+    assert not same_engine({**warm, "llm_warmstart_at": "design"}, "ours_warmstart")
+    assert not same_engine({**full, "llm_explore_spacing": "fixed"}, "ours_full")
+
+
 def test_the_full_profile_gives_ten_seeds_and_the_embedded_model_five() -> None:
     full = PROFILES["full"]
     assert full.seeds_for("tpe") == full.seeds_for("noise_full") == tuple(range(10))

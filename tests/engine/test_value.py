@@ -4,6 +4,7 @@ schedule (and on a plateau), one that contributes is made at every step."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -152,8 +153,43 @@ def test_proposals_that_never_win_go_sparse_and_a_plateau_brings_one_call_back()
     assert decision.reason == "its proposals won fewer than 2 trials in 5 calls"
     # Five more trials without a new best: a plateau that began after the last call.
     flat = history + [obs(6 + i, 0.0, source="statistical", planned_at=6 + i) for i in range(5)]
-    assert not schedule("propose", flat[:-1], burn_in=5, explore_every=100).call  # not yet
-    plateau = schedule("propose", flat, burn_in=5, explore_every=100)
+    sparse = {"burn_in": 5, "explore_every": 100, "spacing": "fixed"}
+    assert not schedule("propose", flat[:-1], **sparse).call  # not yet
+    plateau = schedule("propose", flat, **sparse)
     assert plateau.call and "plateau" in plateau.reason
     after = [*flat, obs(11, 0.0, source="statistical", llm_asked=("propose",), planned_at=11)]
-    assert not schedule("propose", after, burn_in=5, explore_every=100).call  # once per plateau
+    assert not schedule("propose", after, **sparse).call  # once per plateau
+    # Growing gaps: the same plateau waits for half the gap (50 steps) since the last call.
+    assert not schedule("propose", flat, burn_in=5, explore_every=100).call
+    assert schedule("propose", flat, burn_in=5, explore_every=14).call  # 7 >= 14 // 2
+
+
+def _calls_over(steps: int, spacing: str) -> list[int]:
+    """The steps at which a proposal kind that never wins a trial is called, on a search
+    that improves now and then (new bests at a slowing rate, so plateaus keep coming)."""
+    rng = np.random.default_rng(3)
+    history: list[Observation] = []
+    made: list[int] = []
+    for step in range(steps):
+        decision = schedule("propose", history, burn_in=2, spacing=spacing)  # type: ignore[arg-type]
+        asked: tuple[str, ...] = ("propose",) if decision.call else ()
+        if decision.call:
+            made.append(step)
+        utility = float(rng.random() ** (1 / (1 + step)))  # harder to beat as the run goes on
+        history.append(obs(step, utility, source="statistical", llm_asked=asked, planned_at=step))
+    return made
+
+
+def test_growing_gaps_make_a_useless_kinds_calls_grow_slower_than_the_budget() -> None:
+    fixed, growing = _calls_over(100, "fixed"), _calls_over(100, "growing")
+    assert fixed[:6] == growing[:6]  # the same calls while the gap is explore_every
+    assert len(growing) < len(fixed)
+    gaps = np.diff(growing[2:])
+    assert all(g >= 5 for g in gaps)  # a plateau call waits for half the gap (10 // 2)
+    # A gap is at least a quarter of the steps before the call that opened it (a plateau
+    # call's half of a gap of at least half those steps).
+    assert all(b - a >= a // 4 for a, b in itertools.pairwise(growing))
+    # Ten times the budget: not ten times the calls (the fixed gaps make 103 here).
+    assert (
+        len(_calls_over(1000, "growing")) < 2 * len(growing) < len(_calls_over(1000, "fixed")) / 5
+    )
