@@ -74,7 +74,8 @@ class EngineOptions(BaseModel):
     llm_schedule: Literal["value_aware", "every_step"] = Field(
         "value_aware",
         description="value_aware: a call kind that has shown no contribution after "
-        "llm_burn_in calls is made one step in llm_explore_every (and on a plateau); "
+        "llm_burn_in calls is made only on a sparse schedule (llm_explore_spacing; and on a "
+        "plateau); "
         "every_step: proposals and surrogate at every model-based step",
     )
     llm_burn_in: int = Field(
@@ -86,7 +87,9 @@ class EngineOptions(BaseModel):
         description="proposal calls made before their value decides (they cost the most: "
         "~200 tokens out each, against ~60 for a surrogate answer)",
     )
-    llm_explore_every: int = Field(10, ge=1, description="the sparse schedule's period, in steps")
+    llm_explore_every: int = Field(
+        10, ge=1, description="the sparse schedule's shortest gap, in steps"
+    )
     llm_plateau: int = Field(5, ge=1, description="trials without a new best: a plateau")
     llm_explore_spacing: Literal["growing", "fixed"] = Field(
         "growing",

@@ -34,14 +34,14 @@ def _spent_events(session):
 @pytest.mark.integration
 def test_a_token_budget_is_never_passed_and_the_search_goes_on(iris, store):
     with ScriptedLLMServer(schema_responder(seed=0)) as server:
-        session, result = _run(iris, store, server, "tokens:6000")
+        session, result = _run(iris, store, server, "tokens:5000")
         sent = server.request_count
     calls = store.llm_calls(session.id)
     assert calls and sent == sum(c.attempts for c in calls)  # nothing sent unrecorded
-    assert sum(c.prompt_tokens + c.completion_tokens for c in calls) <= 6000
+    assert sum(c.prompt_tokens + c.completion_tokens for c in calls) <= 5000
     assert all(c.error_type is None for c in calls)  # a refused call is never recorded
     (spent,) = _spent_events(session)
-    assert spent.payload["reason"] == "tokens" and spent.payload["budget"]["max_tokens"] == 6000
+    assert spent.payload["reason"] == "tokens" and spent.payload["budget"]["max_tokens"] == 5000
     # Every trial ran, the ones after the budget statistically, each fallback naming it.
     assert result.n_complete + result.n_pruned + result.n_failed == N_TRIALS
     later = [
@@ -52,7 +52,7 @@ def test_a_token_budget_is_never_passed_and_the_search_goes_on(iris, store):
     status = result.llm_budget
     assert status is not None and status.spent_out and status.since_trial == spent.trial_number
     assert status.spent.tokens == sum(c.prompt_tokens + c.completion_tokens for c in calls)
-    assert f"of 6,000 tokens — spent at trial {spent.trial_number} (tokens)" in status.headline()
+    assert f"of 5,000 tokens — spent at trial {spent.trial_number} (tokens)" in status.headline()
     assert session.result().llm_budget == status  # as stored
     view = session_view(store, session.id)
     assert view.budget == status
@@ -99,13 +99,13 @@ def test_a_budget_spent_before_the_first_call_leaves_the_session_statistical(iri
 @pytest.mark.integration
 def test_a_resumed_session_counts_what_it_spent_before(iris, store):
     with ScriptedLLMServer(schema_responder(seed=3)) as server:
-        session, _ = _run(iris, store, server, "tokens:6000")
+        session, _ = _run(iris, store, server, "tokens:5000")
         before = server.request_count
         resumed = TuningSession.open(session.id, store)
         resumed.llm_config = LLMConfig(base_url=server.base_url, model="m")
         result = resumed.run(N_TRIALS + 4)
         assert server.request_count == before  # the budget was already spent
-    assert result.llm_budget.spent.tokens <= 6000
+    assert result.llm_budget.spent.tokens <= 5000
 
 
 def test_the_summary_and_json_give_spent_vs_budget(iris, store, tmp_path, monkeypatch, capsys):
