@@ -273,11 +273,6 @@ def engine_settings(method: str) -> dict[str, Any] | None:
 
 LLM_CANDIDATES = "n_llm_candidates"
 
-
-def _drop_llm_options(settings: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in settings.items() if not k.startswith("llm_") and k != LLM_CANDIDATES}
-
-
 # What shapes only the model-based steps' LLM calls, which the warm-start mode never makes.
 STEP_CALL_OPTIONS = frozenset(
     {
@@ -291,24 +286,29 @@ STEP_CALL_OPTIONS = frozenset(
 )
 
 
-def _drop_step_call_options(settings: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in settings.items() if k not in STEP_CALL_OPTIONS}
+def _inert(option: str, mode: str) -> bool:
+    """Whether ``option`` cannot change a run of the engine in ``mode``: with the LLM off,
+    any of the LLM's (``llm_*``, ``n_llm_candidates``); with the warm start only, those of
+    the model-based steps' calls (:data:`STEP_CALL_OPTIONS`); in full mode, none."""
+    if mode == "off":
+        return option.startswith("llm_") or option == LLM_CANDIDATES
+    return mode == "warmstart" and option in STEP_CALL_OPTIONS
 
 
 def same_engine(recorded: Mapping[str, Any] | None, method: str) -> bool:
     """Whether a saved run of ``method`` made with ``recorded`` settings is a run of today's
-    engine. With the LLM off, the LLM's options (``llm_*``, ``n_llm_candidates``) change
-    nothing, so a change of theirs does not make ``ours_off`` run again; with the warm start
-    only, neither do the options of the model-based steps' calls (:data:`STEP_CALL_OPTIONS`);
-    any other change does, as does any change at all for the methods in full mode."""
+    engine: the same settings, leaving out those that cannot change a run in its mode
+    (:func:`_inert`), so a change of the LLM's options does not make ``ours_off`` run
+    again, nor one of the step calls' options ``ours_warmstart``."""
     now = engine_settings(method)
     if recorded is None or now is None:
         return recorded == now
-    if now.get("mode") == "off":
-        return _drop_llm_options(recorded) == _drop_llm_options(now)
-    if now.get("mode") == "warmstart":
-        return _drop_step_call_options(recorded) == _drop_step_call_options(now)
-    return dict(recorded) == now
+    mode = now.get("mode", "full")
+
+    def effective(settings: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in settings.items() if not _inert(k, mode)}
+
+    return effective(recorded) == effective(now)
 
 
 ClientFactory = Callable[[], LLMClient]
