@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.quality.methods import METHODS, REAL_LLM, missing_dependency
+from benchmarks.quality.methods import METHODS, REAL_LLM, missing_dependency, real_llm_clients
 from benchmarks.quality.report import RESULTS_DIR, rerender, write_all
 from benchmarks.quality.run import PROFILES, customized, run_benchmark
 from benchmarks.quality.suite import ALL_TASKS
@@ -174,18 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     real_llm = None
     llm_label = ""
     if any(m in REAL_LLM for m in methods):
-        from assistant.llm import make_client, resolve_llm_config
+        from assistant.llm import resolve_llm_config
 
         if args.llm_base_url or args.llm_model:
             config = resolve_llm_config(args.llm_base_url, args.llm_model)
         else:
             config = resolve_llm_config(embedded=True)
         say("starting the LLM client" + (" (embedded model)" if config.embedded else ""))
-        client = make_client(config)
-        llm_label = client.model_name + (" (embedded llama.cpp)" if config.embedded else "")
-
-        def real_llm():
-            return client
+        real_llm, llm_label = real_llm_clients(config)
 
     results = run_benchmark(
         profile,

@@ -314,6 +314,36 @@ def same_engine(recorded: Mapping[str, Any] | None, method: str) -> bool:
 ClientFactory = Callable[[], LLMClient]
 
 
+def real_llm_clients(config: LLMConfig) -> tuple[ClientFactory, str]:
+    """The client factory for the real-LLM methods' runs, and the LLM's label for reports.
+
+    For the embedded model (no ``base_url`` given), every run after the first gets a fresh
+    llama.cpp server. The server reuses the longest prompt prefix it has already evaluated, so
+    a request that repeats the previous run's is answered faster and, evaluated in other
+    pieces, may be sampled differently (ours_warmstart and ours_full open a task with the same
+    warm-start request). A fresh server makes each run's answers and latency independent of
+    the runs before it; within a run the reuse stays, as in a session. Another endpoint keeps
+    one client.
+    """
+    from assistant.llm.embedded import stop_embedded_server
+
+    client = make_client(config)
+    fresh_server = config.embedded and not config.base_url
+    if not fresh_server:
+        return (lambda: client), client.model_name
+    served = False
+
+    def per_run() -> LLMClient:
+        nonlocal client, served
+        if served:
+            stop_embedded_server()
+            client = make_client(config)
+        served = True
+        return client
+
+    return per_run, f"{client.model_name} (embedded llama.cpp, a fresh server for each run)"
+
+
 def run_one(
     task: Task,
     method: str,
