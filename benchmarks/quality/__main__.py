@@ -13,7 +13,8 @@ Examples::
 
 Results go to ``benchmarks/results/``: ``quality_<profile>.json`` (every run),
 ``quality_<profile>.md`` (tables), ``quality_<profile>.png`` (regret curves) and
-``summary.json`` (a held_out run only adds its ``held_out_regret`` to it). Reference tables
+``summary.json`` (a held_out run only adds its ``held_out_regret`` to it, and a run with
+``--scripted-latency-s`` only its ``time_to_regret_0_1_s_scripted_latency``). Reference tables
 (``benchmarks/reference/``, the held-out set's in ``held_out/`` there) are built when
 missing; their f* stays frozen unless ``--update-reference`` is given.
 """

@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 
 REGRET_GOAL = 0.1
 """The regret a user is taken to be content with: "time to regret 0.1"."""
+LATENCY_KEY = "time_to_regret_0_1_s_scripted_latency"
+"""The summary key of a run whose scripted LLMs answered late (``--scripted-latency-s``):
+``{"latency_s": L, "median_s": {scripted method: time to regret 0.1}}``."""
 
 
 def _filled_study(

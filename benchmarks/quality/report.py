@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.quality.cost import LATENCY_KEY
+
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 LABELS = {
     "oracle_full": "oracle_full (scripted)",
@@ -70,17 +72,22 @@ def write_all(results: dict[str, Any], out_dir: Path | None = None) -> dict[str,
     }
 
 
+ADDED_KEYS = ("held_out_regret", LATENCY_KEY)
+"""Keys that only a held-out run or a scripted-latency run writes, and every other run keeps."""
+
+
 def merged_summary(results: dict[str, Any], path: Path) -> dict[str, Any]:
     """What ``summary.json`` becomes. A held-out run adds its ``held_out_regret`` to the
-    summary already there and changes nothing else (the development suite's figures stay);
-    any other run writes its own summary and keeps the last held-out figures."""
+    summary already there and changes nothing else (the development suite's figures stay); so
+    does a run whose scripted LLMs answered late, with their time to regret 0.1 at that latency
+    (:data:`LATENCY_KEY`). Any other run writes its own summary and keeps those figures."""
     previous = json.loads(path.read_text()) if path.exists() else {}
     summary = results["summary"]
     if results["profile"] == "held_out":
         return {**previous, "held_out_regret": summary["held_out_regret"]}
-    if "held_out_regret" in previous:
-        return {**summary, "held_out_regret": previous["held_out_regret"]}
-    return summary
+    if LATENCY_KEY in summary:
+        return {**previous, LATENCY_KEY: summary[LATENCY_KEY]}
+    return {**summary, **{k: previous[k] for k in ADDED_KEYS if k in previous}}
 
 
 def held_out_section(results: dict[str, Any]) -> list[str]:

@@ -663,7 +663,10 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
       gets there counts as infinitely slow, so the figure is ``null`` when no more than
       half the runs reach 0.1. LLM work overlapping a user's training is not credited
       (trials here reuse cached scores): for ours with an LLM it is an upper bound. The
-      scripted LLMs' latency is ``settings.scripted_latency_s`` of the results.
+      scripted LLMs' latency is ``settings.scripted_latency_s`` of the results; when it is
+      not 0, ``time_to_regret_0_1_s_scripted_latency`` repeats the scripted LLMs' figures
+      with that latency, the one key such a run adds to ``summary.json``
+      (:func:`~benchmarks.quality.report.merged_summary`).
     - ``overhead_real_run``: mean sampler seconds per trial (ask, suggestions and tell,
       every model refit included) of TPE and ours_off over whole interleaved studies, and
       their ratio; ``overhead_ratio_vs_tpe`` stays the median at fixed history sizes.
@@ -775,6 +778,11 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     }
     if results["profile"] == "held_out":
         summary["held_out_regret"] = held_out.held_out_regret(results["curves"])
+    if summary["scripted_latency_s"]:
+        summary[cost.LATENCY_KEY] = {
+            "latency_s": summary["scripted_latency_s"],
+            "median_s": {m: t for m, t in summary["time_to_regret_0_1_s"].items() if m in SCRIPTED},
+        }
     return summary
 
 

@@ -17,7 +17,7 @@ from assistant.testing import ScriptedLLMServer, delayed
 from benchmarks.quality import cost
 from benchmarks.quality.methods import RunResult, run_one
 from benchmarks.quality.reference import Reference
-from benchmarks.quality.report import write_all
+from benchmarks.quality.report import merged_summary, write_all
 from benchmarks.quality.run import Profile, aggregate, real_run_tasks, run_benchmark, summarize
 from benchmarks.quality.suite import Task
 
@@ -84,6 +84,32 @@ def test_a_method_that_never_reaches_0_1_or_only_in_half_its_runs_is_null() -> N
     # With three runs, two that get there give a median.
     assert cost.median_time([2.0, None, 5.0]) == 5.0
     assert cost.median_time([]) is None
+
+
+def test_a_run_with_late_scripted_llms_gives_their_time_to_regret_at_that_latency(
+    tmp_path: Path,
+) -> None:
+    runs = [_run("oracle_full", s, [0.5, 0.8, 0.96, 0.99], [1.0, 2.0, 4.0, 8.0]) for s in (0, 1)]
+    runs += [_run("ours_off", s, [0.5, 0.96, 0.96, 0.96], [1.0] * 4) for s in (0, 1)]
+    results, summary = _summary(runs)  # settings: scripted LLMs answered after 1 s
+    assert summary[cost.LATENCY_KEY] == {"latency_s": 1.0, "median_s": {"oracle_full": 7.0}}
+    # Into summary.json it adds that key alone: the development figures already there stay.
+    previous = {"regret": {"tpe": {"25": 0.5}}, "held_out_regret": {"tpe": {"100": 0.1}}}
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps(previous))
+    results["summary"] = summary
+    merged = merged_summary(results, path)
+    assert merged == {**previous, cost.LATENCY_KEY: summary[cost.LATENCY_KEY]}
+    path.write_text(json.dumps(merged))
+    # A run whose scripted LLMs answered at once writes its own summary and keeps that key.
+    results["settings"]["scripted_latency_s"] = 0.0
+    results["summary"] = summarize(results)
+    assert cost.LATENCY_KEY not in results["summary"]
+    path.write_text(json.dumps(merged_summary(results, path)))
+    merged = json.loads(path.read_text())
+    assert merged[cost.LATENCY_KEY] == summary[cost.LATENCY_KEY]
+    assert merged["held_out_regret"] == previous["held_out_regret"]
+    assert merged["time_to_regret_0_1_s"] == {"oracle_full": 7.0, "ours_off": 2.0}
 
 
 def test_time_to_regret_refuses_trial_times_that_do_not_match_the_trials() -> None:
