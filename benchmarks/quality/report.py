@@ -80,12 +80,13 @@ def merged_summary(results: dict[str, Any], path: Path) -> dict[str, Any]:
     """What ``summary.json`` becomes. A held-out run adds its ``held_out_regret`` to the
     summary already there and changes nothing else (the development suite's figures stay); so
     does a run whose scripted LLMs answered late, with their time to regret 0.1 at that latency
-    (:data:`LATENCY_KEY`). Any other run writes its own summary and keeps those figures."""
+    (:data:`LATENCY_KEY`), unless there is no summary yet (then it writes its own). Any other
+    run writes its own summary and keeps those figures."""
     previous = json.loads(path.read_text()) if path.exists() else {}
     summary = results["summary"]
     if results["profile"] == "held_out":
         return {**previous, "held_out_regret": summary["held_out_regret"]}
-    if LATENCY_KEY in summary:
+    if LATENCY_KEY in summary and previous:
         return {**previous, LATENCY_KEY: summary[LATENCY_KEY]}
     return {**summary, **{k: previous[k] for k in ADDED_KEYS if k in previous}}
 

@@ -227,6 +227,9 @@ def test_a_tiny_profile_reports_the_felt_cost(reference_dir: Path, tmp_path: Pat
     summary = json.loads(Path(paths["summary"]).read_text())
     assert set(summary["time_to_regret_0_1_s"]) == {"random", "oracle_full"}
     assert summary["scripted_latency_s"] == results["settings"]["scripted_latency_s"] == 0.05
+    # No summary.json before: this run writes its own, the late scripted LLMs' key included.
+    assert summary[cost.LATENCY_KEY]["latency_s"] == 0.05
+    assert set(summary[cost.LATENCY_KEY]["median_s"]) == {"oracle_full"}
     assert {r["method"]: r["scripted_latency_s"] for r in results["runs"]} == {
         "random": 0.0,
         "oracle_full": 0.05,
