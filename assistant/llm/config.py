@@ -55,6 +55,13 @@ class LLMConfig(BaseModel):
     model: str | None = None
     api_key: SecretStr | None = None
     embedded: bool = False
+    embedded_threads: int | None = Field(
+        None,
+        ge=1,
+        description="threads of the embedded llama.cpp server, for prompts and generation "
+        "alike (None: half this process's CPUs, so trials that train beside the LLM keep the "
+        "rest; give every CPU when trials wait for the LLM, as the benchmark's do)",
+    )
     temperature: float = Field(0.7, ge=0.0, le=2.0)
     timeout_s: float = Field(60.0, gt=0.0)
     max_retries: int = Field(3, ge=0, description="HTTP retries per request")

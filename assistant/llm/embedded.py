@@ -9,7 +9,8 @@ AMX one crashes on Intel hosts). It counts as ready only once a real one-token c
 has answered, since a crashing server still answers ``/v1/models``. A server that dies is
 restarted once (:func:`restart_if_dead`); a second death is final for this process, with
 its exit code and log tail in the :class:`~assistant.errors.EmbeddedLLMError`. Prompt
-evaluation and generation share one thread count (:func:`server_threads` says why).
+evaluation and generation share one thread count: by default half the CPUs
+(:func:`server_threads` says why), or what ``LLMConfig.embedded_threads`` says.
 
 Example:
     >>> server = embedded_server()  # doctest: +SKIP
@@ -68,12 +69,18 @@ class EmbeddedServer:
     """A running llama.cpp server process (see :func:`start_embedded_server`)."""
 
     def __init__(
-        self, process: subprocess.Popen[bytes], port: int, model_name: str, workdir: Path
+        self,
+        process: subprocess.Popen[bytes],
+        port: int,
+        model_name: str,
+        workdir: Path,
+        threads: int,
     ) -> None:
         self.process = process
         self.port = port
         self.model_name = model_name
         self.workdir = workdir
+        self.threads = threads
 
     @property
     def base_url(self) -> str:
@@ -102,7 +109,10 @@ class EmbeddedServer:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __repr__(self) -> str:
-        return f"EmbeddedServer(base_url={self.base_url!r}, model_name={self.model_name!r})"
+        return (
+            f"EmbeddedServer(base_url={self.base_url!r}, model_name={self.model_name!r}, "
+            f"threads={self.threads})"
+        )
 
 
 def find_model_file() -> Path:
@@ -116,33 +126,48 @@ def find_model_file() -> Path:
 
 
 def start_embedded_server(
-    model_path: Path | None = None, *, n_ctx: int = N_CTX, timeout_s: float = START_TIMEOUT_S
+    model_path: Path | None = None,
+    *,
+    n_ctx: int = N_CTX,
+    timeout_s: float = START_TIMEOUT_S,
+    threads: int | None = None,
 ) -> EmbeddedServer:
-    """Start a new llama.cpp server and wait until it answers; the caller stops it.
+    """Start a new llama.cpp server with ``threads`` threads (``None``: :func:`server_threads`)
+    and wait until it answers; the caller stops it.
 
     Most code wants the shared :func:`embedded_server` instead.
     """
     model_path = model_path or find_model_file()
     for _ in range(3):
         try:
-            return _start_once(model_path, _free_port(), n_ctx, timeout_s)
+            return _start_once(model_path, _free_port(), n_ctx, timeout_s, threads)
         except _PortTaken:
             logger.info("the port was taken before llama.cpp could bind it; trying another")
     raise EmbeddedLLMError("could not find a free port for the embedded LLM server")
 
 
-def embedded_server() -> EmbeddedServer:
-    """The process's shared embedded server, started on first use.
+def embedded_server(threads: int | None = None) -> EmbeddedServer:
+    """The process's shared embedded server, started on first use with ``threads`` threads
+    (``None``: :func:`server_threads`).
 
-    A server found dead is restarted once (see :func:`restart_if_dead`); after that,
-    :class:`EmbeddedLLMError`.
+    A server found dead is restarted once, with its thread count (see
+    :func:`restart_if_dead`); after that, :class:`EmbeddedLLMError`. A running server keeps
+    its thread count: a caller that asks for another one is told in the log, and
+    :func:`stop_embedded_server` first is how to change it.
     """
     global _shared
     with _shared_lock:
         if _shared is not None and not _shared.is_running():
             _replace_dead_locked()
         if _shared is None:
-            _shared = start_embedded_server()
+            _shared = start_embedded_server(threads=threads)
+        elif threads is not None and threads != _shared.threads:
+            logger.warning(
+                "the embedded LLM server already runs with %d thread(s); it keeps them (%d "
+                "asked for). Stop it first to change them.",
+                _shared.threads,
+                threads,
+            )
         return _shared
 
 
@@ -200,7 +225,7 @@ def _replace_dead_locked() -> str:
         code,
         tail,
     )
-    _shared = start_embedded_server()
+    _shared = start_embedded_server(threads=dead.threads)
     return f"the embedded LLM server exited with code {code}; restarted it"
 
 
@@ -241,9 +266,12 @@ def server_threads(cpus: int | None = None) -> int:
     return max(1, (cpus or 1) // 2)
 
 
-def server_command(model_path: Path, port: int, n_ctx: int = N_CTX) -> list[str]:
-    """The command line of a llama.cpp server for ``model_path`` on ``port``."""
-    threads = str(server_threads())
+def server_command(
+    model_path: Path, port: int, n_ctx: int = N_CTX, threads: int | None = None
+) -> list[str]:
+    """The command line of a llama.cpp server for ``model_path`` on ``port`` with ``threads``
+    threads (``None``: :func:`server_threads`)."""
+    threads_arg = str(threads or server_threads())
     return [
         sys.executable, str(_LLAMA_SERVER),
         "--model", str(model_path),
@@ -253,14 +281,17 @@ def server_command(model_path: Path, port: int, n_ctx: int = N_CTX) -> list[str]
         "--host", "127.0.0.1",
         "--port", str(port),
         "--n_ctx", str(n_ctx),
-        "--n_threads", threads,
-        "--n_threads_batch", threads,
+        "--n_threads", threads_arg,
+        "--n_threads_batch", threads_arg,
     ]  # fmt: skip
 
 
-def _start_once(model_path: Path, port: int, n_ctx: int, timeout_s: float) -> EmbeddedServer:
+def _start_once(
+    model_path: Path, port: int, n_ctx: int, timeout_s: float, threads: int | None
+) -> EmbeddedServer:
     workdir = Path(tempfile.mkdtemp(prefix="assistant-llama-"))
-    command = server_command(model_path, port, n_ctx)
+    threads = threads or server_threads()
+    command = server_command(model_path, port, n_ctx, threads)
     env = {k: v for k, v in os.environ.items() if k.upper() not in _SERVER_ENV_OVERRIDES}
     logger.info("starting the embedded LLM server: %s", " ".join(command))
     # The guard ends the server when this process dies without running its exit handlers.
@@ -269,7 +300,7 @@ def _start_once(model_path: Path, port: int, n_ctx: int, timeout_s: float) -> Em
         process = subprocess.Popen(
             guarded, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
         )
-    server = EmbeddedServer(process, port, model_path.stem, workdir)
+    server = EmbeddedServer(process, port, model_path.stem, workdir, threads)
     try:
         server.model_name = _wait_until_ready(server, timeout_s)
     except BaseException:

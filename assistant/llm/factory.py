@@ -26,7 +26,7 @@ def make_client(config: LLMConfig | None = None) -> OpenAICompatibleClient:
     if config.embedded and not config.base_url:
         from assistant.llm.embedded import embedded_server, restart_if_dead
 
-        server = embedded_server()
+        server = embedded_server(config.embedded_threads)
         config = config.model_copy(
             update={"base_url": server.base_url, "model": config.model or server.model_name}
         )

@@ -27,7 +27,13 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.quality.methods import METHODS, REAL_LLM, missing_dependency, real_llm_clients
+from benchmarks.quality.methods import (
+    METHODS,
+    REAL_LLM,
+    missing_dependency,
+    real_llm_clients,
+    usable_cpus,
+)
 from benchmarks.quality.report import RESULTS_DIR, rerender, write_all
 from benchmarks.quality.run import PROFILES, customized, run_benchmark
 from benchmarks.quality.suite import ALL_TASKS
@@ -98,6 +104,14 @@ def main(argv: list[str] | None = None) -> int:
         help="OpenAI-compatible endpoint (default: the embedded model)",
     )
     parser.add_argument("--llm-model", default=None)
+    parser.add_argument(
+        "--embedded-threads",
+        type=int,
+        default=None,
+        help="threads of the embedded model's server (default: every CPU this process may "
+        "use, since a benchmark trial waits for the LLM; sessions give it half, for the "
+        "trials that train beside it)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     parser.add_argument("--reference-dir", type=Path, default=None)
     anchors = parser.add_mutually_exclusive_group()
@@ -180,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.llm_base_url or args.llm_model:
             config = resolve_llm_config(args.llm_base_url, args.llm_model)
         else:
-            config = resolve_llm_config(embedded=True)
+            config = resolve_llm_config(
+                embedded=True, embedded_threads=args.embedded_threads or usable_cpus()
+            )
         say("starting the LLM client" + (" (embedded model)" if config.embedded else ""))
         real_llm, llm_label = real_llm_clients(config)
 

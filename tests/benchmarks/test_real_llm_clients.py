@@ -21,13 +21,15 @@ def test_a_given_endpoint_serves_every_run_with_one_client() -> None:
 @pytest.mark.integration
 @pytest.mark.embedded
 def test_each_run_after_the_first_gets_a_fresh_embedded_server(shared_server) -> None:
-    clients, label = real_llm_clients(resolve_llm_config(embedded=True, timeout_s=60))
-    assert label.endswith("(embedded llama.cpp, a fresh server for each run)")
+    config = resolve_llm_config(embedded=True, timeout_s=60, embedded_threads=2)
+    clients, label = real_llm_clients(config)
+    assert label.endswith("(embedded llama.cpp, 2 threads, a fresh server for each run)")
     first = clients()
     first_server = embedded.embedded_server()
     assert first_server.base_url == first.config.base_url
     second = clients()
     assert second.config.base_url != first.config.base_url
     assert not first_server.is_running()
+    assert embedded.embedded_server().threads == 2  # the fresh server keeps the setting
     answer = second.complete([Message(role="user", content="Say hi.")], max_tokens=4)
     assert answer.text.strip()
