@@ -147,7 +147,10 @@ class RunResult:
     its configuration's cross-validation took when first computed (the task's cache would
     otherwise make a configuration another method tried first look free).
     ``scripted_latency_s`` is the delay every scripted LLM answer had (0 for the others).
-    ``engine`` is the engine's settings for our methods (:func:`engine_settings`).
+    ``engine`` is the engine's settings for our methods (:func:`engine_settings`); ``llm``
+    the real LLM's label for the methods that call one (how it was served: the embedded
+    server's threads, a fresh server for each run), so a resumed profile does not mix runs
+    timed on differently served models.
     """
 
     task: str
@@ -166,6 +169,7 @@ class RunResult:
     trial_s: list[float] = field(default_factory=list)
     scripted_latency_s: float = 0.0
     engine: dict[str, Any] | None = None
+    llm: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -151,8 +151,9 @@ def run_benchmark(
     """Run every (task, seed, method) of ``profile``; return the full results.
 
     With ``resume``, each finished run is appended to that JSON-lines file, and runs found
-    there (same task, seed, method and trial count) are taken from it instead of being run
-    again: an interrupted long profile continues where it stopped.
+    there (same task, seed, method and trial count; for our engine the same settings, and for
+    a real-LLM method the same ``llm_label``) are taken from it instead of being run again:
+    an interrupted long profile continues where it stopped.
 
     ``f*`` stays frozen by default: a run that beats it is reported (``beats_reference``,
     negative ``unclipped_regret``) but moves no anchor, so regret here does not depend on
@@ -191,7 +192,7 @@ def run_benchmark(
         for m in methods
         if s in profile.seeds_for(m)
     ]
-    done = _load_runs(resume)
+    done = _load_runs(resume, llm_label)
     runs: list[RunResult] = []
     for k, (task_name, seed, method) in enumerate(jobs, 1):
         task, ref = tasks[task_name], refs[task_name]
@@ -208,6 +209,8 @@ def run_benchmark(
                 real_llm=real_llm,
                 scripted_latency_s=profile.scripted_latency_s,
             )
+            if method in REAL_LLM:
+                run.llm = llm_label
             if resume is not None:
                 with resume.open("a") as f:
                     f.write(json.dumps(run.to_json(), default=str) + "\n")
@@ -324,10 +327,12 @@ def real_run_tasks(names: Sequence[str], n: int) -> list[str]:
 RunKey = tuple[str, int, str, int, float]
 
 
-def _load_runs(path: Path | None) -> dict[RunKey, RunResult]:
+def _load_runs(path: Path | None, llm_label: str = "") -> dict[RunKey, RunResult]:
     """Runs saved by an earlier, interrupted call, keyed by (task, seed, method, trials,
     scripted LLM latency). A run of our engine made with other settings than today's (an
-    earlier default, say) is not reused: it is run again (see :func:`same_engine`)."""
+    earlier default, say) is not reused: it is run again (see :func:`same_engine`); nor is a
+    real-LLM method's run made with another LLM, or the same one served otherwise
+    (``llm_label``: its LLM time would not be this call's)."""
     if path is None or not path.exists():
         return {}
     out = {}
@@ -335,6 +340,8 @@ def _load_runs(path: Path | None) -> dict[RunKey, RunResult]:
         if line.strip():
             run = RunResult(**json.loads(line))
             if not same_engine(run.engine, run.method):
+                continue
+            if run.method in REAL_LLM and run.llm != llm_label:
                 continue
             key = (run.task, run.seed, run.method, len(run.values), run.scripted_latency_s)
             out[key] = run

@@ -1,4 +1,5 @@
-"""A tiny profile end to end: every summary key, written files, no real LLM."""
+"""A tiny profile end to end: every summary key, written files, resume; no real LLM (a
+scripted stand-in where a real-LLM method runs)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 import pytest
 
 import benchmarks.quality.__main__ as cli
+from assistant.llm import LLMConfig, make_client
+from assistant.testing import ScriptedLLMServer, schema_responder
 from benchmarks.quality.methods import (
     METHODS,
     REAL_LLM,
@@ -140,6 +143,42 @@ def test_resume_runs_again_what_our_engine_ran_with_other_settings(
     assert again["runs"][0]["values"] == lines[0]["values"]  # reused
     assert again["runs"][1]["values"] != lines[1]["values"]  # run again
     assert len(saved.read_text().splitlines()) == 3
+
+
+@pytest.mark.integration
+def test_resume_runs_a_real_llm_method_again_when_its_llm_was_served_otherwise(
+    reference_dir: Path, tmp_path: Path
+) -> None:
+    """A real-LLM method's saved run carries its LLM's label (model, threads, one server or
+    a fresh one for each run) and is reused only under the same label: its LLM time belongs
+    to the way the model was served."""
+    profile = tiny_profile()
+    saved = tmp_path / "runs.jsonl"
+    with ScriptedLLMServer(schema_responder(seed=1), model="stand-in") as server:
+        config = LLMConfig(base_url=server.base_url, model="stand-in", max_retries=0)
+
+        def run(label: str) -> dict:
+            return run_benchmark(
+                profile, ["ours_warmstart"], real_llm=lambda: make_client(config),
+                llm_label=label, reference_dir=reference_dir, measure_cost=False,
+                resume=saved,
+            )  # fmt: skip
+
+        first = run("stand-in (1 thread)")
+        lines = [json.loads(line) for line in saved.read_text().splitlines()]
+        assert [line["llm"] for line in lines] == ["stand-in (1 thread)"]
+        assert lines[0]["llm_calls"], "the stand-in LLM was never called"
+        lines[0]["values"] = [lines[0]["values"][0]] * len(lines[0]["values"])
+        saved.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        again = run("stand-in (1 thread)")
+        assert again["runs"][0]["values"] == lines[0]["values"]  # reused
+        other = run("stand-in (2 threads)")
+        assert other["runs"][0]["values"] == first["runs"][0]["values"]  # run again
+        saved_now = [json.loads(line) for line in saved.read_text().splitlines()]
+        assert [line["llm"] for line in saved_now] == [
+            "stand-in (1 thread)",
+            "stand-in (2 threads)",
+        ]
 
 
 def test_the_llm_options_do_not_make_ours_off_run_again_but_do_for_the_llm_methods() -> None:
