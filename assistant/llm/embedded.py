@@ -251,6 +251,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may use: its affinity where the system tells it, else the
+    machine's count, else one."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def server_threads(cpus: int | None = None) -> int:
     """Threads for the server's prompt evaluation and generation alike: half the CPUs this
     process may use, at least one.
@@ -261,9 +269,7 @@ def server_threads(cpus: int | None = None) -> int:
     extra thread fights the trials: on the 2-core benchmark machine under load, a prompt
     token took 32 ms with two threads and 11-16 ms with one (issue #19's measurements).
     """
-    if cpus is None:
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, (cpus or 1) // 2)
+    return max(1, (cpus or usable_cpus()) // 2)
 
 
 def server_command(

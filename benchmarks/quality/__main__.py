@@ -27,13 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.quality.methods import (
-    METHODS,
-    REAL_LLM,
-    missing_dependency,
-    real_llm_clients,
-    usable_cpus,
-)
+from benchmarks.quality.methods import METHODS, REAL_LLM, missing_dependency, real_llm_clients
 from benchmarks.quality.report import RESULTS_DIR, rerender, write_all
 from benchmarks.quality.run import PROFILES, customized, run_benchmark
 from benchmarks.quality.suite import ALL_TASKS
@@ -194,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.llm_base_url or args.llm_model:
             config = resolve_llm_config(args.llm_base_url, args.llm_model)
         else:
+            # A benchmark trial waits for the LLM (llm_wait="always"): nothing trains beside
+            # the server, so it gets every CPU unless told otherwise.
+            from assistant.llm.embedded import usable_cpus
+
             config = resolve_llm_config(
                 embedded=True, embedded_threads=args.embedded_threads or usable_cpus()
             )

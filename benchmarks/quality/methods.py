@@ -26,7 +26,6 @@ unless another endpoint is given). Scripted LLMs on 127.0.0.1, labelled as such:
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import warnings
@@ -330,7 +329,7 @@ def real_llm_clients(config: LLMConfig) -> tuple[ClientFactory, str]:
     the runs before it; within a run the reuse stays, as in a session. Another endpoint keeps
     one client.
     """
-    from assistant.llm.embedded import server_threads, stop_embedded_server
+    from assistant.llm.embedded import embedded_server, stop_embedded_server
 
     client = make_client(config)
     fresh_server = config.embedded and not config.base_url
@@ -346,20 +345,12 @@ def real_llm_clients(config: LLMConfig) -> tuple[ClientFactory, str]:
         served = True
         return client
 
-    threads = config.embedded_threads or server_threads()
+    threads = embedded_server().threads  # the running server's, as it was started
     plural = "s" if threads > 1 else ""
     return per_run, (
         f"{client.model_name} (embedded llama.cpp, {threads} thread{plural}, "
         "a fresh server for each run)"
     )
-
-
-def usable_cpus() -> int:
-    """The CPUs this process may use: the embedded server's threads in a benchmark, whose
-    trials wait for the LLM (``llm_wait="always"``), so nothing trains beside it."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def run_one(
