@@ -77,6 +77,9 @@ class DatasetInfo(BaseModel):
         default=None, description="the target's min, quartiles and max, for regression"
     )
     description: str = ""
+    rows_without_target: int = Field(
+        0, description="rows of the given table left out because their target had no value"
+    )
 
     def n_shown(self, most: int, chars: int = FEATURE_CHARS) -> int:
         """How many features a prompt lists: at most ``most``, within about ``chars``."""

@@ -169,6 +169,8 @@ class DeployedModel:
             _warn(
                 f"column {column!r}: {count} value(s) are not dates, treated as missing", stacklevel
             )
+        for column, count in report.infinite.items():
+            _warn(f"column {column!r}: {count} infinite value(s), treated as missing", stacklevel)
         if len(X) == 0:
             return np.empty((0, len(self.classes or ()))) if self.classes else np.empty(0)
         mask = np.asarray(self.encoding.categorical_mask, dtype=bool)

@@ -100,6 +100,8 @@ class EncodedFrame(BaseModel):
     ignored: list[str] = []
     unparsed: dict[str, int] = {}
     """Datetime columns: how many present values could not be read as dates (now missing)."""
+    infinite: dict[str, int] = {}
+    """Numeric columns: how many values were infinite (now missing, as no model takes them)."""
 
 
 class FrameEncoding(BaseModel):
@@ -252,7 +254,8 @@ class FrameEncoding(BaseModel):
         return np.argsort(np.array(grouped, dtype=np.intp))
 
     def _prepare(self, features: Any, pd: Any, report: EncodedFrame | None = None) -> Any:
-        """One clean dtype per kind: floats, strings (NaN when missing), naive UTC datetimes."""
+        """One clean dtype per kind: floats (NaN when missing or infinite), strings (NaN when
+        missing), naive UTC datetimes."""
         columns: dict[str, Any] = {}
         features = features.reset_index(drop=True)  # masks below need a unique index
         for column in self.columns:
@@ -264,7 +267,13 @@ class FrameEncoding(BaseModel):
                     raise ToolError(
                         f"column {column.name!r} must be numeric, as in training: {exc}"
                     ) from exc
-                columns[column.name] = pd.Series(values, index=series.index).astype("float64")
+                numbers = pd.Series(values, index=series.index).astype("float64")
+                infinite = np.isinf(numbers.to_numpy())
+                if infinite.any():
+                    numbers[infinite] = np.nan
+                    if report is not None:
+                        report.infinite[column.name] = int(infinite.sum())
+                columns[column.name] = numbers
             elif column.kind in ("categorical", "text"):
                 present = series.notna()
                 text = pd.Series(np.nan, index=series.index, dtype=object)
@@ -385,6 +394,8 @@ class Dataset:
     ``categorical`` marks columns holding category codes; ``image_shape`` (channels,
     height, width) says how a row reshapes into an image for convolutional tools.
     ``encoding`` (datasets built from a frame) codes new rows the way ``X`` was coded.
+    ``rows_without_target`` counts the rows :meth:`from_arrays` and :meth:`from_frame` left
+    out because their target was missing or infinite (they warn when they do).
     """
 
     X: np.ndarray
@@ -396,6 +407,7 @@ class Dataset:
     image_shape: tuple[int, int, int] | None = None
     name: str = "dataset"
     encoding: FrameEncoding | None = field(default=None, repr=False)
+    rows_without_target: int = 0
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -446,15 +458,37 @@ class Dataset:
         """Build a dataset from array-likes, encoding class labels.
 
         ``task`` is inferred when omitted: a non-float target, or a float target with few
-        distinct integral values, is classification.
+        distinct integral values, is classification. Rows whose target is missing (None,
+        NaN) or infinite are left out, with a warning; a target with no value at all is a
+        :class:`ToolError`. Infinite feature values become missing, with a warning.
         """
         X_arr = np.asarray(X, dtype=np.float64)
         if X_arr.ndim == 1:
             X_arr = X_arr.reshape(-1, 1)
+        infinite = np.isinf(X_arr)
+        if infinite.any():  # no model takes them; most take missing values
+            X_arr = np.where(infinite, np.nan, X_arr)
+            warnings.warn(
+                f"{int(infinite.sum())} infinite feature value(s) in "
+                f"{int(infinite.any(axis=0).sum())} column(s), treated as missing",
+                UserWarning,
+                stacklevel=2,
+            )
         y_raw = np.asarray(y)
+        present = target_present(y_raw)
+        dropped = _left_out(present, "the target")
+        if dropped and len(X_arr) == len(y_raw):  # a length mismatch is __post_init__'s error
+            X_arr, y_raw = X_arr[present], y_raw[present]
         task = task or infer_task(y_raw)
         if task == "classification":
-            classes, codes = np.unique(y_raw, return_inverse=True)
+            try:
+                classes, codes = np.unique(y_raw, return_inverse=True)
+            except TypeError as exc:  # e.g. 1 and "1" in one column: no order to code them by
+                kinds = sorted({type(v).__name__ for v in y_raw.ravel()})
+                raise ToolError(
+                    f"the target's labels mix kinds of values ({', '.join(kinds)}); "
+                    "make them one kind, e.g. all strings"
+                ) from exc
             return cls(
                 X=X_arr,
                 y=codes.astype(np.int64).reshape(-1),
@@ -464,6 +498,7 @@ class Dataset:
                 classes=tuple(c.item() if hasattr(c, "item") else c for c in classes),
                 image_shape=image_shape,
                 name=name,
+                rows_without_target=dropped,
             )
         return cls(
             X=X_arr,
@@ -473,6 +508,7 @@ class Dataset:
             categorical=None if categorical is None else np.asarray(categorical, bool),
             image_shape=image_shape,
             name=name,
+            rows_without_target=dropped,
         )
 
     @classmethod
@@ -494,10 +530,20 @@ class Dataset:
         """
         if target not in frame.columns:
             raise ToolError(f"target column {target!r} is not in the frame")
+        present = target_present(frame[target].to_numpy())
+        dropped = _left_out(present, f"target column {target!r}")
+        if dropped:  # before the encoding is fitted: those rows are not part of the data
+            frame = frame.loc[present]
         encoding = encoding or FrameEncoding.fit(frame, target)
         X, report = encoding.transform(frame)
         if report.unseen:
             logger.warning("values unseen by the encoding, coded as missing: %s", report.unseen)
+        if report.infinite:
+            warnings.warn(
+                f"infinite values, treated as missing: {report.infinite} (column: count)",
+                UserWarning,
+                stacklevel=2,
+            )
         categorical = encoding.categorical_mask
         data = cls.from_arrays(
             X,
@@ -508,6 +554,7 @@ class Dataset:
             name=name,
         )
         object.__setattr__(data, "encoding", encoding)
+        object.__setattr__(data, "rows_without_target", dropped)
         return data
 
     def refit_encoding(self, rows: np.ndarray) -> Dataset:
@@ -556,6 +603,7 @@ class Dataset:
             image_shape=self.image_shape,
             name=self.name,
             encoding=encoding,
+            rows_without_target=self.rows_without_target,
         )
 
     # -- shape -------------------------------------------------------------------------
@@ -586,6 +634,7 @@ class Dataset:
             image_shape=self.image_shape,
             name=self.name,
             encoding=self.encoding,
+            rows_without_target=self.rows_without_target,
         )
 
     def info(self) -> DatasetInfo:
@@ -617,6 +666,7 @@ class Dataset:
             target_kind=kind,
             class_balance=balance,
             target_quantiles=quantiles,
+            rows_without_target=self.rows_without_target,
         )
 
     def _feature_info(self) -> tuple[FeatureInfo, ...]:
@@ -711,6 +761,43 @@ class Dataset:
             name=meta.name,
             encoding=meta.encoding,
         )
+
+
+def target_present(y: np.ndarray) -> np.ndarray:
+    """Which entries of a target hold a value: not None, NaN, NA or NaT, and finite.
+
+    >>> target_present(np.array(["a", None, "b"], dtype=object)).tolist()
+    [True, False, True]
+    >>> target_present(np.array([1.0, np.nan, np.inf])).tolist()
+    [True, False, False]
+    """
+    if y.dtype.kind in "fc":
+        return np.isfinite(y)
+    if y.dtype.kind in "OmM":
+        import pandas as pd
+
+        missing = np.asarray(pd.isna(y), dtype=bool)
+        infinite = np.array(
+            [isinstance(v, float) and math.isinf(v) for v in y.ravel()], dtype=bool
+        ).reshape(y.shape)
+        return ~(missing | infinite)
+    return np.ones(y.shape, dtype=bool)
+
+
+def _left_out(present: np.ndarray, what: str) -> int:
+    """How many rows a target leaves out (``present`` false), warned; none present is an
+    error, since there would be nothing to learn from."""
+    dropped = int(present.size - np.count_nonzero(present))
+    if dropped and dropped == present.size:
+        raise ToolError(f"{what} has no value in any of the {dropped} rows: nothing to learn")
+    if dropped:
+        warnings.warn(
+            f"{dropped} of {present.size} rows have no value in {what} (missing or "
+            "infinite) and are left out",
+            UserWarning,
+            stacklevel=3,
+        )
+    return dropped
 
 
 def infer_task(y: np.ndarray) -> Task:

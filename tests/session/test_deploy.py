@@ -176,6 +176,29 @@ def test_a_regression_table(tmp_path: Path) -> None:
     np.testing.assert_array_equal(model.predict(rows), values)
 
 
+def test_rows_without_a_label_and_infinite_values_do_not_sink_a_session(tmp_path: Path) -> None:
+    """A table with unlabelled rows and an infinite feature: before, the labels crashed the
+    coding (a TypeError from sorting None among strings) and the infinities failed every
+    random-forest trial."""
+    frame = messy_frame(n=150, seed=3)
+    frame.loc[[4, 40, 90], "target"] = None
+    frame.loc[[7, 8], "size"] = np.inf
+    with pytest.warns(UserWarning) as caught:
+        result = tune(frame, tmp_path)
+    said = " | ".join(str(w.message) for w in caught)
+    assert "3 of 150 rows have no value in target column 'target'" in said
+    assert "infinite values, treated as missing: {'size': 2}" in said
+    assert result.session.result().n_complete == 3
+    assert result.session.spec.context["dataset"]["rows_without_target"] == 3
+    train, test = result.session.load_data()
+    assert train.n_rows + test.n_rows == 147
+    rows = messy_frame(n=6, seed=9).drop(columns="target")
+    rows.loc[2, "size"] = -np.inf
+    with pytest.warns(DeployWarning, match=r"'size': 1 infinite value\(s\), treated as missing"):
+        labels = result.predict(rows)
+    assert set(labels) <= {"yes", "no"}
+
+
 def test_held_out_rows_are_coded_by_the_training_rows_only() -> None:
     frame = messy_frame(n=60)
     # The split depends on the labels only: put a category in one held-out row alone.

@@ -56,6 +56,50 @@ def test_from_frame_marks_categorical_columns() -> None:
     assert info.class_balance == {"no": 0.5, "yes": 0.5}
 
 
+def test_rows_without_a_target_are_left_out_with_a_warning() -> None:
+    frame = pd.DataFrame(
+        {
+            "size": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "colour": ["red", "only-in-a-dropped-row", "blue", "red", "blue", "red"],
+            "label": ["yes", None, "no", np.nan, "yes", "no"],
+        }
+    )
+    with pytest.warns(UserWarning, match=r"2 of 6 rows have no value in target column 'label'"):
+        data = Dataset.from_frame(frame, "label")
+    assert data.n_rows == 4 and data.rows_without_target == 2
+    assert data.X[:, 0].tolist() == [1.0, 3.0, 5.0, 6.0]
+    assert data.classes == ("no", "yes") and data.y.tolist() == [1, 0, 1, 0]
+    # the encoding is fitted on the kept rows only, and the count reaches what is recorded
+    assert data.encoding is not None
+    assert data.encoding.columns[1].categories == ["blue", "red"]
+    assert data.info().rows_without_target == 2
+    assert data.subset(np.array([0, 1])).rows_without_target == 2
+
+
+def test_missing_or_infinite_regression_targets_are_left_out() -> None:
+    X = np.arange(10.0).reshape(5, 2)
+    with pytest.warns(UserWarning, match="2 of 5 rows"):
+        data = Dataset.from_arrays(X, [0.5, np.nan, 2.5, np.inf, 4.25], task="regression")
+    assert data.y.tolist() == [0.5, 2.5, 4.25] and data.X[:, 0].tolist() == [0.0, 4.0, 8.0]
+
+
+def test_a_target_without_any_value_or_with_mixed_label_kinds_is_a_clear_error() -> None:
+    with pytest.raises(ToolError, match="no value in any of the 3 rows"):
+        Dataset.from_frame(pd.DataFrame({"a": [1, 2, 3], "y": [None, None, None]}), "y")
+    with pytest.raises(ToolError, match=r"mix kinds of values \(int, str\)"):
+        Dataset.from_arrays(np.ones((3, 1)), np.array([1, "1", 2], dtype=object))
+
+
+def test_infinite_feature_values_become_missing_with_a_warning() -> None:
+    frame = pd.DataFrame({"income": [1.0, np.inf, -np.inf, 4.0], "label": [0, 1, 0, 1]})
+    with pytest.warns(UserWarning, match=r"infinite values, treated as missing: \{'income': 2\}"):
+        data = Dataset.from_frame(frame, "label")
+    assert np.isnan(data.X[1:3, 0]).all() and data.X[[0, 3], 0].tolist() == [1.0, 4.0]
+    with pytest.warns(UserWarning, match=r"3 infinite feature value\(s\) in 2 column"):
+        arrays = Dataset.from_arrays([[np.inf, 1.0], [0.0, -np.inf], [np.inf, 2.0]], [0, 1, 0])
+    assert np.isnan(arrays.X).sum() == 3
+
+
 def test_save_and_load_memory_maps_the_arrays(tmp_path) -> None:
     data = breast_cancer()
     data.save(tmp_path)

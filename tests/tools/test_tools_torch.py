@@ -84,8 +84,8 @@ def test_divergence_stops_training_with_an_error() -> None:
     tool = get_tool("torch_mlp")
     data = diabetes()
     y = data.y.copy()
-    y[5] = np.inf
-    broken = Dataset.from_arrays(data.X, y, task="regression")
+    y[5] = np.inf  # the constructor keeps it (from_arrays would leave the row out)
+    broken = Dataset(X=data.X, y=y, task="regression")
     config = {**tool.default_config("regression"), "epochs": 2}
     with pytest.raises(ToolError, match="diverged: weights not finite after epoch 0"):
         tool.evaluate(broken, config, 0)
