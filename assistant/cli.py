@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -198,7 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         optuna.logging.set_verbosity(optuna.logging.ERROR)
     handler = _COMMANDS[args.command]
     try:
-        payload, text = handler(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            payload, text = handler(args)
     except AssistantError as exc:
         if getattr(args, "json", False):
             print(json.dumps({"error": str(exc), "type": type(exc).__name__}))
@@ -210,6 +213,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(text)
     return 0
+
+
+def _show_warning(message: Warning | str, *_: Any, **__: Any) -> None:
+    """A warning as a line of the CLI's own (a data problem, not a source line of ours)."""
+    print(f"automl-assistant: warning: {message}", file=sys.stderr)
 
 
 # -- commands -----------------------------------------------------------------------------

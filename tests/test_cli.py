@@ -197,6 +197,16 @@ def test_tune_defaults_to_auto_like_tune(fake_session, csv: str, tmp_path: Path,
     assert "deprecated" not in capsys.readouterr().err
 
 
+def test_data_warnings_are_cli_lines(fake_session, tmp_path: Path, capsys) -> None:
+    frame = load_breast_cancer(as_frame=True).frame.head(40).astype({"target": "object"})
+    frame.loc[3, "target"] = None
+    frame.to_csv(tmp_path / "unlabelled.csv", index=False)
+    assert cli_module.main(_tune_args(str(tmp_path / "unlabelled.csv"), tmp_path)) == 0
+    err = capsys.readouterr().err
+    assert "automl-assistant: warning: 1 of 40 rows have no value in target column" in err
+    assert "UserWarning" not in err and "Dataset.from_frame(" not in err  # no source lines
+
+
 def test_tune_passes_every_knob(fake_session, csv: str, tmp_path: Path) -> None:
     args = _tune_args(
         csv, tmp_path, "--model", "knn", "--n-trials", "7", "--n-folds", "2", "--llm",
