@@ -843,5 +843,21 @@ def holdout_indices(data: Dataset, test_size: float, seed: int) -> tuple[np.ndar
         raise ToolError(f"test_size must be in (0, 1), got {test_size}")
     rows = np.arange(data.n_rows)
     stratify = np.asarray(data.y) if data.task == "classification" else None
-    train, test = train_test_split(rows, test_size=test_size, random_state=seed, stratify=stratify)
+    if stratify is not None:
+        counts = np.bincount(stratify, minlength=data.n_classes)
+        rare = [f"{data.classes[c]!r} ({counts[c]} row)" for c in np.flatnonzero(counts == 1)]
+        if rare:  # a class needs a row on each side of a stratified split
+            raise ToolError(
+                f"class(es) with a single row cannot be split into training and held-out "
+                f"rows: {', '.join(rare[:10])}; remove those rows or merge the class into "
+                "another"
+            )
+    try:
+        train, test = train_test_split(
+            rows, test_size=test_size, random_state=seed, stratify=stratify
+        )
+    except ValueError as exc:  # e.g. fewer held-out rows than classes
+        raise ToolError(
+            f"cannot split {data.n_rows} rows into training and held-out: {exc}"
+        ) from exc
     return np.sort(train), np.sort(test)

@@ -127,3 +127,12 @@ def test_holdout_indices_are_disjoint() -> None:
     train, test = holdout_indices(diabetes(), 0.25, seed=0)
     assert not set(train) & set(test)
     assert len(train) + len(test) == diabetes().n_rows
+
+
+def test_a_class_with_one_row_or_too_few_rows_is_a_clear_error() -> None:
+    single = Dataset.from_arrays(np.zeros((9, 1)), ["a", "b"] * 4 + ["rare"])
+    with pytest.raises(ToolError, match=r"a single row .*'rare' \(1 row\); remove those rows"):
+        holdout_indices(single, 0.2, seed=0)
+    many = Dataset.from_arrays(np.zeros((8, 1)), ["a", "b", "c", "d"] * 2)
+    with pytest.raises(ToolError, match="cannot split 8 rows into training and held-out"):
+        holdout_indices(many, 0.2, seed=0)  # 2 held-out rows for 4 classes
