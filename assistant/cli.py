@@ -215,6 +215,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _dataset_headline(context: dict[str, Any]) -> str:
+    from assistant.context import DatasetInfo
+
+    return DatasetInfo.model_validate(context.get("dataset") or {}).headline()
+
+
 def _show_warning(message: Warning | str, *_: Any, **__: Any) -> None:
     """A warning as a line of the CLI's own (a data problem, not a source line of ours)."""
     print(f"automl-assistant: warning: {message}", file=sys.stderr)
@@ -357,6 +363,9 @@ def cmd_show(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         "trials": trials,
     }
     lines = [f"{session.id}  {session.name}  [{record.status}]"]
+    data = _dataset_headline(session.spec.context)
+    if data:
+        lines.append(f"  data: {data}")
     error = (record.result or {}).get("error")
     if error:
         lines.append(f"  why: {error}")

@@ -81,6 +81,18 @@ class DatasetInfo(BaseModel):
         0, description="rows of the given table left out because their target had no value"
     )
 
+    def headline(self) -> str:
+        """The table in a few words, for the faces: tuning rows, features, the target, and
+        the rows left out; empty when the rows are not known."""
+        if self.n_rows is None:
+            return ""
+        line = f"{self.n_rows} tuning rows x {self.n_features} features"
+        if self.target:
+            line += f", target {self.target!r}"
+        if self.rows_without_target:
+            line += f" ({self.rows_without_target} row(s) without a target left out)"
+        return line
+
     def n_shown(self, most: int, chars: int = FEATURE_CHARS) -> int:
         """How many features a prompt lists: at most ``most``, within about ``chars``."""
         used = 0

@@ -31,6 +31,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from assistant import __version__, events
+from assistant.context import DatasetInfo
 from assistant.llm_health import LLMHealthSummary, summarize_llm_health
 from assistant.records import EnsembleEvaluation, LLMBudgetStatus
 from assistant.sampler import SUGGESTION_ATTR
@@ -207,6 +208,7 @@ def _summary(
         ("Session", record.name),
         ("Session id", record.id),
         ("Problem", spec.get("context", {}).get("task")),
+        ("Data", _dataset(spec.get("context", {})) or None),
         ("Tool", spec.get("tool")),
     ]
     for entry in timeline:
@@ -254,6 +256,11 @@ def _summary(
     if notes:
         rows.append(("Notes", notes))
     return _key_values(rows)
+
+
+def _dataset(context: dict[str, Any]) -> str:
+    """The recorded table in a few words (rows left out included)."""
+    return DatasetInfo.model_validate(context.get("dataset") or {}).headline()
 
 
 def _race_rows(timeline: list[TimelineEntry]) -> list[tuple[str, Any]]:

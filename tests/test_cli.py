@@ -75,6 +75,17 @@ def test_tune_reports_the_result(tuned: tuple[str, str]) -> None:
 
 
 @pytest.mark.integration
+def test_show_says_what_data_was_tuned_on(tuned: tuple[str, str], capsys) -> None:
+    storage, session_id = tuned
+    assert cli_module.main(["show", session_id, "--storage", storage]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "  data: 160 tuning rows x 30 features, target 'target'"
+    recorded = {"n_rows": 318, "n_features": 12, "target": "churn", "rows_without_target": 2}
+    headline = cli_module._dataset_headline({"dataset": recorded})
+    assert headline.endswith("target 'churn' (2 row(s) without a target left out)")
+
+
+@pytest.mark.integration
 def test_sessions_lists_it(tuned: tuple[str, str]) -> None:
     storage, session_id = tuned
     out = cli("sessions", "--storage", storage, "--json")

@@ -152,6 +152,7 @@ def test_report_shows_the_session_and_its_best_trial(
     best = llm_session.study.best_trial
 
     assert "knn on iris" in summary
+    assert "120 tuning rows x 4 features" in summary  # what the data was, as recorded
     assert f"(trial {best.number})" in summary
     assert "scripted" in summary  # the model's name; no endpoint settings
     assert llm_session.spec.llm["base_url"] not in llm_report
