@@ -845,7 +845,8 @@ def holdout_indices(data: Dataset, test_size: float, seed: int) -> tuple[np.ndar
     stratify = np.asarray(data.y) if data.task == "classification" else None
     if stratify is not None:
         counts = np.bincount(stratify, minlength=data.n_classes)
-        rare = [f"{data.classes[c]!r} ({counts[c]} row)" for c in np.flatnonzero(counts == 1)]
+        labels = data.classes or ()
+        rare = [f"{labels[c]!r} ({counts[c]} row)" for c in np.flatnonzero(counts == 1)]
         if rare:  # a class needs a row on each side of a stratified split
             raise ToolError(
                 f"class(es) with a single row cannot be split into training and held-out "
