@@ -121,11 +121,11 @@ class TuningResult:
         :class:`AssistantError`; a categorical value not seen in training is treated as
         missing, with a warning naming the column and the values.
         """
-        return self.deployed_model._predict(data, stacklevel=3)
+        return self.deployed_model._predict(data)
 
     def predict_proba(self, data: Any) -> np.ndarray:
         """Class probabilities for a raw DataFrame (columns in the order of the labels)."""
-        return self.deployed_model._predict_proba(data, stacklevel=3)
+        return self.deployed_model._predict_proba(data)
 
     def save(self, path: str | Path) -> Path:
         """Write the deployable model to one file; :func:`assistant.load_model` reads it."""

@@ -31,7 +31,6 @@ import importlib.metadata
 import logging
 import platform
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -95,11 +94,11 @@ class DeployedModel:
 
     def predict(self, data: Any) -> np.ndarray:
         """Predicted labels (the original class labels) or values for ``data``'s rows."""
-        return self._predict(data, stacklevel=3)
+        return self._predict(data)
 
     def predict_proba(self, data: Any) -> np.ndarray:
         """Class probabilities (rows x classes, columns in :attr:`classes` order)."""
-        return self._predict_proba(data, stacklevel=3)
+        return self._predict_proba(data)
 
     def save(self, path: str | Path) -> Path:
         """Write the model to one file (joblib) and return its path."""
@@ -133,20 +132,20 @@ class DeployedModel:
         )
 
     # -- internals ------------------------------------------------------------------------
-    def _predict(self, data: Any, stacklevel: int) -> np.ndarray:
-        outputs = self._outputs(data, stacklevel + 1)
+    def _predict(self, data: Any) -> np.ndarray:
+        outputs = self._outputs(data)
         if self.task == "regression":
             return outputs
         labels = np.asarray(self.classes, dtype=object)[np.argmax(outputs, axis=1)]
         # Labels come back with their own type (strings, integers), not as objects.
         return np.asarray(labels.tolist())
 
-    def _predict_proba(self, data: Any, stacklevel: int) -> np.ndarray:
+    def _predict_proba(self, data: Any) -> np.ndarray:
         if self.task != "classification":
             raise AssistantError("predict_proba is for classification; use predict")
-        return self._outputs(data, stacklevel + 1)
+        return self._outputs(data)
 
-    def _outputs(self, data: Any, stacklevel: int) -> np.ndarray:
+    def _outputs(self, data: Any) -> np.ndarray:
         from assistant.errors import ToolError
         from assistant.tools import Dataset
 
@@ -156,21 +155,18 @@ class DeployedModel:
         except ToolError as exc:
             raise AssistantError(str(exc)) from exc
         if report.ignored:
-            _warn(f"ignoring column(s) the model was not trained on: {report.ignored}", stacklevel)
+            _warn(f"ignoring column(s) the model was not trained on: {report.ignored}")
         for column, values in report.unseen.items():
             shown = ", ".join(repr(v) for v in values[:10])
             more = f" and {len(values) - 10} more" if len(values) > 10 else ""
             _warn(
                 f"column {column!r} has value(s) not seen in training, treated as missing: "
                 f"{shown}{more}",
-                stacklevel,
             )
         for column, count in report.unparsed.items():
-            _warn(
-                f"column {column!r}: {count} value(s) are not dates, treated as missing", stacklevel
-            )
+            _warn(f"column {column!r}: {count} value(s) are not dates, treated as missing")
         for column, count in report.infinite.items():
-            _warn(f"column {column!r}: {count} infinite value(s), treated as missing", stacklevel)
+            _warn(f"column {column!r}: {count} infinite value(s), treated as missing")
         if len(X) == 0:
             return np.empty((0, len(self.classes or ()))) if self.classes else np.empty(0)
         mask = np.asarray(self.encoding.categorical_mask, dtype=bool)
@@ -264,7 +260,6 @@ def load_model(path: str | Path) -> DeployedModel:
         _warn(
             "this model was saved with other library versions, its predictions may differ: "
             + ", ".join(differ),
-            stacklevel=3,
         )
     classes = meta.get("classes")
     return DeployedModel(
@@ -294,5 +289,8 @@ def _installed_version(name: str) -> str | None:
         return None
 
 
-def _warn(message: str, stacklevel: int) -> None:
-    warnings.warn(message, DeployWarning, stacklevel=stacklevel + 1)
+def _warn(message: str) -> None:
+    """A :class:`DeployWarning` at the user's line (the ``predict`` or ``load_model`` call)."""
+    from assistant.errors import warn_user
+
+    warn_user(message, DeployWarning)

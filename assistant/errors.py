@@ -1,11 +1,30 @@
-"""The assistant's exception hierarchy.
+"""The assistant's exception hierarchy, and how it warns.
 
 Every error the library raises on purpose derives from :class:`AssistantError`, so a caller
 can catch one type; the subclasses say which layer failed and carry a message that tells the
-user what to do next.
+user what to do next. :func:`warn_user` points a warning at the user's own line.
 """
 
 from __future__ import annotations
+
+import sys
+import warnings
+
+
+def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn with the location of the first caller outside this package, so that a
+    warning about the user's data names the line of their script that passed it, however
+    deep in the library it was found."""
+    frame = sys._getframe(1)
+    level = 2  # stacklevel 2 is warn_user's caller
+    while frame.f_back is not None and _ours(frame.f_globals.get("__name__", "")):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+def _ours(module: str) -> bool:
+    return module == "assistant" or module.startswith("assistant.")
 
 
 class AssistantError(Exception):

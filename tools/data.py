@@ -49,7 +49,7 @@ from pydantic import BaseModel, PrivateAttr
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from assistant.context import DatasetInfo, FeatureInfo
-from assistant.errors import ToolError
+from assistant.errors import ToolError, warn_user
 
 logger = logging.getLogger(__name__)
 
@@ -468,11 +468,9 @@ class Dataset:
         infinite = np.isinf(X_arr)
         if infinite.any():  # no model takes them; most take missing values
             X_arr = np.where(infinite, np.nan, X_arr)
-            warnings.warn(
+            warn_user(
                 f"{int(infinite.sum())} infinite feature value(s) in "
-                f"{int(infinite.any(axis=0).sum())} column(s), treated as missing",
-                UserWarning,
-                stacklevel=2,
+                f"{int(infinite.any(axis=0).sum())} column(s), treated as missing"
             )
         y_raw = np.asarray(y)
         present = target_present(y_raw)
@@ -539,11 +537,7 @@ class Dataset:
         if report.unseen:
             logger.warning("values unseen by the encoding, coded as missing: %s", report.unseen)
         if report.infinite:
-            warnings.warn(
-                f"infinite values, treated as missing: {report.infinite} (column: count)",
-                UserWarning,
-                stacklevel=2,
-            )
+            warn_user(f"infinite values, treated as missing: {report.infinite} (column: count)")
         categorical = encoding.categorical_mask
         data = cls.from_arrays(
             X,
@@ -791,11 +785,9 @@ def _left_out(present: np.ndarray, what: str) -> int:
     if dropped and dropped == present.size:
         raise ToolError(f"{what} has no value in any of the {dropped} rows: nothing to learn")
     if dropped:
-        warnings.warn(
+        warn_user(
             f"{dropped} of {present.size} rows have no value in {what} (missing or "
-            "infinite) and are left out",
-            UserWarning,
-            stacklevel=3,
+            "infinite) and are left out"
         )
     return dropped
 

@@ -151,8 +151,9 @@ def test_loading_warns_about_other_library_versions(
     payload = joblib.load(path)
     payload["meta"]["versions"]["scikit-learn"] = "0.0.1"
     joblib.dump(payload, path)
-    with pytest.warns(DeployWarning, match=r"scikit-learn 0\.0\.1"):
+    with pytest.warns(DeployWarning, match=r"scikit-learn 0\.0\.1") as caught:
         assistant.load_model(path)
+    assert caught[0].filename == __file__
     joblib.dump({"something": "else"}, path)
     with pytest.raises(AssistantError, match="not a model saved"):
         assistant.load_model(path)
@@ -188,6 +189,7 @@ def test_rows_without_a_label_and_infinite_values_do_not_sink_a_session(tmp_path
     said = " | ".join(str(w.message) for w in caught)
     assert "3 of 150 rows have no value in target column 'target'" in said
     assert "infinite values, treated as missing: {'size': 2}" in said
+    assert {w.filename for w in caught} == {__file__}  # from inside tune(), at the caller
     assert result.session.result().n_complete == 3
     assert result.session.spec.context["dataset"]["rows_without_target"] == 3
     train, test = result.session.load_data()

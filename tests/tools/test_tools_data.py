@@ -64,8 +64,11 @@ def test_rows_without_a_target_are_left_out_with_a_warning() -> None:
             "label": ["yes", None, "no", np.nan, "yes", "no"],
         }
     )
-    with pytest.warns(UserWarning, match=r"2 of 6 rows have no value in target column 'label'"):
+    with pytest.warns(
+        UserWarning, match=r"2 of 6 rows have no value in target column 'label'"
+    ) as caught:
         data = Dataset.from_frame(frame, "label")
+    assert caught[0].filename == __file__  # the user's line, not the library's
     assert data.n_rows == 4 and data.rows_without_target == 2
     assert data.X[:, 0].tolist() == [1.0, 3.0, 5.0, 6.0]
     assert data.classes == ("no", "yes") and data.y.tolist() == [1, 0, 1, 0]
