@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import shlex
 import threading
+import warnings
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -351,7 +352,9 @@ class ChatController:
             raise AssistantError(f"isolation={isolation!r}: expected process or inline")
         review, review_timeout_s = _review_options(options)
         budget = LLMBudget.parse(options["llm_budget"]) if "llm_budget" in options else None
-        data = as_dataset(self.namespace[name], options.get("target"))
+        with warnings.catch_warnings(record=True) as caught:  # the sidebar shows no stderr
+            warnings.simplefilter("always")
+            data = as_dataset(self.namespace[name], options.get("target"))
         session = TuningSession.create(
             data,
             tool=options.get("model", "auto"),
@@ -374,6 +377,8 @@ class ChatController:
         )
         if spec.llm_budget is not None:
             text += f" LLM budget: {spec.llm_budget.describe()}."
+        for warning in caught:
+            text += f" Data: {warning.message}."
         if review:
             text += " Review mode: each suggestion waits for /accept, /edit or /reject."
         for old in dict.fromkeys([*old_given, *old_defaults]):

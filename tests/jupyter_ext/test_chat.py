@@ -55,6 +55,16 @@ def test_tune_status_best_explain_replay(frame: pd.DataFrame) -> None:
     assert "reproduced" in replayed.text
 
 
+def test_tune_says_what_it_left_out_of_the_data(frame: pd.DataFrame) -> None:
+    messy = frame.astype({"target": "float64"})
+    messy.loc[[2, 9], "target"] = float("nan")
+    chat = ChatController({"df": messy})
+    started = chat.handle("/tune df target=target model=knn n_trials=2 llm=off isolation=inline")
+    assert started.ok, started.text
+    assert "Data: 2 of 160 rows have no value in target column 'target'" in started.text
+    chat.wait(120)
+
+
 def _wait_for_trials(chat: ChatController, sid: str, count: int) -> None:
     deadline = time.monotonic() + 120
     while len(chat.store.events(sid, kinds=["trial_finished"])) < count:
