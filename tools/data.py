@@ -421,6 +421,8 @@ class Dataset:
             )
         if len(self.X) == 0:
             raise ToolError("the dataset has no rows")
+        if self.X.shape[1] == 0:
+            raise ToolError("the dataset has no feature columns, only the target")
         if not self.feature_names:
             names = tuple(f"x{i}" for i in range(self.X.shape[1]))
             object.__setattr__(self, "feature_names", names)
@@ -838,12 +840,19 @@ def holdout_indices(data: Dataset, test_size: float, seed: int) -> tuple[np.ndar
     if stratify is not None:
         counts = np.bincount(stratify, minlength=data.n_classes)
         labels = data.classes or ()
-        rare = [f"{labels[c]!r} ({counts[c]} row)" for c in np.flatnonzero(counts == 1)]
+        single = np.flatnonzero(counts == 1)
+        rare = [f"{labels[c]!r} ({counts[c]} row)" for c in single]
         if rare:  # a class needs a row on each side of a stratified split
+            hint = "remove those rows or merge the class into another"
+            if 2 * len(single) > len(counts):  # mostly one row a label: not categories
+                hint = (
+                    f"{len(single)} of the {len(counts)} labels occur once, so the target "
+                    "looks like numbers read as text (e.g. '1,234'): make the column "
+                    "numeric (pandas.to_numeric) to tune a regression"
+                )
             raise ToolError(
                 f"class(es) with a single row cannot be split into training and held-out "
-                f"rows: {', '.join(rare[:10])}; remove those rows or merge the class into "
-                "another"
+                f"rows: {', '.join(rare[:5])}{' ...' if len(rare) > 5 else ''}; {hint}"
             )
     try:
         train, test = train_test_split(

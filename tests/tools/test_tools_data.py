@@ -28,6 +28,8 @@ def test_float_targets_are_regression_unless_few_integral_values() -> None:
 
 
 def test_invalid_shapes_raise_tool_error() -> None:
+    with pytest.raises(ToolError, match="no feature columns, only the target"):
+        Dataset.from_frame(pd.DataFrame({"y": [1.0, 2.5, 3.7]}), "y")
     with pytest.raises(ToolError, match="one value per row"):
         Dataset.from_arrays(np.ones((3, 2)), [0, 1])
     with pytest.raises(ToolError, match="feature names"):
@@ -136,6 +138,9 @@ def test_a_class_with_one_row_or_too_few_rows_is_a_clear_error() -> None:
     single = Dataset.from_arrays(np.zeros((9, 1)), ["a", "b"] * 4 + ["rare"])
     with pytest.raises(ToolError, match=r"a single row .*'rare' \(1 row\); remove those rows"):
         holdout_indices(single, 0.2, seed=0)
+    numbers = Dataset.from_arrays(np.zeros((6, 1)), ["1,200", "3,450", "980", "1,010", "7", "7"])
+    with pytest.raises(ToolError, match=r"4 of the 5 labels occur once.*pandas\.to_numeric"):
+        holdout_indices(numbers, 0.2, seed=0)
     many = Dataset.from_arrays(np.zeros((8, 1)), ["a", "b", "c", "d"] * 2)
     with pytest.raises(ToolError, match="cannot split 8 rows into training and held-out"):
         holdout_indices(many, 0.2, seed=0)  # 2 held-out rows for 4 classes
