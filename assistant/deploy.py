@@ -164,7 +164,10 @@ class DeployedModel:
                 f"{shown}{more}",
             )
         for column, count in report.unparsed.items():
-            _warn(f"column {column!r}: {count} value(s) are not dates, treated as missing")
+            _warn(
+                f"column {column!r}: {count} value(s) are not numbers (or dates), treated as "
+                "missing"
+            )
         for column, count in report.infinite.items():
             _warn(f"column {column!r}: {count} infinite value(s), treated as missing")
         if len(X) == 0:

@@ -99,7 +99,8 @@ class EncodedFrame(BaseModel):
     unseen: dict[str, list[str]] = {}
     ignored: list[str] = []
     unparsed: dict[str, int] = {}
-    """Datetime columns: how many present values could not be read as dates (now missing)."""
+    """Numeric and datetime columns: how many present values could not be read as numbers
+    or dates (now missing)."""
     infinite: dict[str, int] = {}
     """Numeric columns: how many values were infinite (now missing, as no model takes them)."""
 
@@ -261,12 +262,10 @@ class FrameEncoding(BaseModel):
         for column in self.columns:
             series = features[column.name]
             if column.kind == "numeric":
-                try:
-                    values = pd.to_numeric(series, errors="raise")
-                except (TypeError, ValueError) as exc:
-                    raise ToolError(
-                        f"column {column.name!r} must be numeric, as in training: {exc}"
-                    ) from exc
+                values = pd.to_numeric(series, errors="coerce")  # "?", "n/a": missing
+                lost = int((pd.isna(values) & series.notna()).sum())
+                if lost and report is not None:
+                    report.unparsed[column.name] = lost
                 numbers = pd.Series(values, index=series.index).astype("float64")
                 infinite = np.isinf(numbers.to_numpy())
                 if infinite.any():
@@ -296,6 +295,8 @@ def _column_kind(series: Any) -> ColumnKind:
     if pd.api.types.is_datetime64_any_dtype(series):
         return "datetime"
     present = series.dropna()
+    if _numbers_with_placeholders(present, pd):
+        return "numeric"
     first = present.iloc[0] if len(present) else None
     if isinstance(first, str) and _ISO_DATE.match(first):  # a cheap look before a full one
         texts = bool(present.map(lambda v: isinstance(v, str)).all())
@@ -303,6 +304,26 @@ def _column_kind(series: Any) -> ColumnKind:
         if dates and _as_datetime(present, pd).notna().all():
             return "datetime"
     return "text" if is_text(present) else "categorical"
+
+
+NUMERIC_TEXT_SHARE = 0.9
+"""A column of strings is numeric when at least this share of its values are numbers and
+the rest are a few placeholder spellings (:func:`_numbers_with_placeholders`)."""
+PLACEHOLDERS_MAX = 3
+
+
+def _numbers_with_placeholders(present: Any, pd: Any) -> bool:
+    """Whether strings are numbers with a few spellings of "missing" among them ("?", "-",
+    "n/a"), as a CSV writes a numeric column that pandas then reads as text. Strings that
+    are all numbers stay categorical: without placeholders pandas would have read them as
+    numbers, so text there was the user's choice (codes, zip codes)."""
+    if not len(present) or not present.map(lambda v: isinstance(v, str)).all():
+        return False
+    numbers = pd.to_numeric(present.str.strip(), errors="coerce")
+    placeholders = present[numbers.isna()].str.strip().unique()
+    return bool(
+        0 < len(placeholders) <= PLACEHOLDERS_MAX and numbers.notna().mean() >= NUMERIC_TEXT_SHARE
+    )
 
 
 def is_text(values: Any) -> bool:
@@ -540,6 +561,11 @@ class Dataset:
             logger.warning("values unseen by the encoding, coded as missing: %s", report.unseen)
         if report.infinite:
             warn_user(f"infinite values, treated as missing: {report.infinite} (column: count)")
+        if report.unparsed:
+            warn_user(
+                "values that are not numbers (or dates), treated as missing: "
+                f"{report.unparsed} (column: count)"
+            )
         categorical = encoding.categorical_mask
         data = cls.from_arrays(
             X,

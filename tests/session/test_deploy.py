@@ -199,6 +199,10 @@ def test_rows_without_a_label_and_infinite_values_do_not_sink_a_session(tmp_path
     with pytest.warns(DeployWarning, match=r"'size': 1 infinite value\(s\), treated as missing"):
         labels = result.predict(rows)
     assert set(labels) <= {"yes", "no"}
+    rows = rows.astype({"size": object})
+    rows.loc[2, "size"], rows.loc[4, "size"] = 0.5, "?"  # "?" was an error before
+    with pytest.warns(DeployWarning, match=r"'size': 1 value\(s\) are not numbers"):
+        assert len(result.predict(rows)) == 6
 
 
 def test_held_out_rows_are_coded_by_the_training_rows_only() -> None:

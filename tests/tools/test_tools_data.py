@@ -144,3 +144,23 @@ def test_a_class_with_one_row_or_too_few_rows_is_a_clear_error() -> None:
     many = Dataset.from_arrays(np.zeros((8, 1)), ["a", "b", "c", "d"] * 2)
     with pytest.raises(ToolError, match="cannot split 8 rows into training and held-out"):
         holdout_indices(many, 0.2, seed=0)  # 2 held-out rows for 4 classes
+
+
+def test_numbers_written_with_placeholders_are_a_numeric_column() -> None:
+    """As pandas reads a CSV whose numeric column spells missing values '?': strings."""
+    values = [f"{v:.1f}" for v in np.linspace(1.0, 3.0, 18)] + ["?", " ? "]
+    frame = pd.DataFrame(
+        {
+            "dose": values,
+            "code": [str(i % 4) for i in range(20)],  # all numbers: text by choice, categories
+            "city": ["Oslo", "?"] * 10,  # mostly words: categories
+            "y": [0, 1] * 10,
+        }
+    )
+    with pytest.warns(
+        UserWarning, match=r"not numbers \(or dates\), treated as missing: \{'dose': 2\}"
+    ):
+        data = Dataset.from_frame(frame, "y")
+    kinds = {c.name: c.kind for c in data.encoding.columns}
+    assert kinds == {"dose": "numeric", "code": "categorical", "city": "categorical"}
+    assert data.X[0, 0] == 1.0 and np.isnan(data.X[18:, 0]).all()
