@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 import optuna
@@ -23,7 +24,7 @@ from optuna.trial import FrozenTrial, TrialState
 from pydantic import BaseModel, Field
 
 from assistant import events
-from assistant.cash import FAMILY_ATTR, FamilyRace, family_of, judged_counts
+from assistant.cash import FAMILY_ATTR, FamilyRace, config_of, family_of, judged_counts
 from assistant.engine.families import family_space
 from assistant.errors import AssistantError, ReplayDivergenceError, ReplayExhaustedError
 from assistant.llm.replay import ReplayClient
@@ -314,23 +315,30 @@ def _recorded_llm_pick(store: Store, session_id: str) -> str | None:
 def reexecute_session(
     store: Store, session_id: str, *, tolerance: float = 1e-6, max_trials: int | None = None
 ) -> ReexecutionReport:
-    """Retrain each recorded complete trial's configuration with the session's tool, data,
-    folds and seed, and compare the scores with the recorded ones."""
+    """Retrain each recorded complete trial's configuration with the session's data, folds
+    and seed, and its tool (in a ``model="auto"`` session, the trial's family's), and
+    compare the scores with the recorded ones."""
     from assistant.tools.runner import TrialRunner
 
     session = TuningSession.open(session_id, store)
     train, _test = session.load_data()
     trials = session.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     rows: list[dict[str, Any]] = []
-    with TrialRunner(
-        session.spec.tool,
-        train,
-        session.spec.metric,
-        n_folds=session.spec.n_folds,
-        isolation="inline",
-    ) as runner:
+    with ExitStack() as stack:
+        runners: dict[str, TrialRunner] = {}
         for trial in trials[:max_trials]:
-            outcome = runner.run(dict(trial.params), seed=session.spec.seed)
+            tool = family_of(trial) or session.spec.tool
+            if tool not in runners:
+                runners[tool] = stack.enter_context(
+                    TrialRunner(
+                        tool,
+                        train,
+                        session.spec.metric,
+                        n_folds=session.spec.n_folds,
+                        isolation="inline",
+                    )
+                )
+            outcome = runners[tool].run(config_of(trial), seed=session.spec.seed)
             value = outcome.value if outcome.ok else None
             diff = (
                 abs(value - trial.value)

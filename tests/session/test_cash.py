@@ -18,7 +18,7 @@ from assistant.cash import family_of
 from assistant.chat import ChatController
 from assistant.cli import _summary
 from assistant.llm import LLMConfig
-from assistant.replay import replay_session
+from assistant.replay import reexecute_session, replay_session
 from assistant.space import FloatParam, SearchSpace
 from assistant.testing import ScriptedLLMServer, schema_responder
 from assistant.timeline import build_timeline
@@ -103,6 +103,9 @@ def test_a_race_on_a_messy_table(tmp_path: Path) -> None:
     report = replay_session(result.session.store, result.session_id)
     assert report.reproduced, report.divergence
     assert report.n_replayed == 12
+    # re-executed, each trial with its own family's tool (it was "unknown tool 'auto'")
+    again = reexecute_session(result.session.store, result.session_id, tolerance=1e-9)
+    assert again.reproduced and again.compared == sum(t.value is not None for t in trials)
 
     html = result.report(tmp_path / "report.html").read_text()
     assert "Family chosen" in html and "Rung 1" in html
