@@ -69,8 +69,11 @@ TEXT_FEATURES = 32
 TEXT_MIN_ROWS = 20
 TEXT_MIN_DISTINCT = 0.5
 TEXT_MIN_WORDS = 3
-ColumnKind = Literal["numeric", "categorical", "datetime", "text"]
-_KINDS: tuple[ColumnKind, ...] = ("numeric", "categorical", "datetime", "text")
+# A string column with a distinct value on every one of at least this many rows is an
+# identifier (a customer id, an e-mail): no pattern generalizes from it, so it is not used.
+IDENTIFIER_MIN_ROWS = 20
+ColumnKind = Literal["numeric", "categorical", "datetime", "text", "identifier"]
+_KINDS: tuple[ColumnKind, ...] = ("numeric", "categorical", "datetime", "text", "identifier")
 
 
 class ColumnEncoding(BaseModel):
@@ -89,6 +92,8 @@ class ColumnEncoding(BaseModel):
             return [f"{self.name}_{part}" for part in DATETIME_PARTS]
         if self.kind == "text":
             return [f"{self.name}_{i}" for i in range(self.text_features)] + [f"{self.name}_words"]
+        if self.kind == "identifier":
+            return []
         return [self.name]
 
 
@@ -163,8 +168,13 @@ class FrameEncoding(BaseModel):
 
     @property
     def input_columns(self) -> list[str]:
-        """The columns a frame to encode must have."""
-        return [c.name for c in self.columns]
+        """The columns a frame to encode must have (identifiers are not used, so not needed)."""
+        return [c.name for c in self.columns if c.kind != "identifier"]
+
+    @property
+    def identifiers(self) -> list[str]:
+        """The columns left out as identifiers (a distinct string on every training row)."""
+        return [c.name for c in self.columns if c.kind == "identifier"]
 
     @property
     def feature_names(self) -> list[str]:
@@ -191,9 +201,8 @@ class FrameEncoding(BaseModel):
                 f"the data lacks the column(s) {missing} the model was trained on "
                 f"(expected {self.input_columns})"
             )
-        report = EncodedFrame(
-            ignored=[n for n in by_name if n not in set(self.input_columns) and n != self.target]
-        )
+        known = {c.name for c in self.columns}
+        report = EncodedFrame(ignored=[n for n in by_name if n not in known and n != self.target])
         features = frame[[by_name[n] for n in self.input_columns]].set_axis(
             self.input_columns, axis=1
         )
@@ -260,6 +269,8 @@ class FrameEncoding(BaseModel):
         columns: dict[str, Any] = {}
         features = features.reset_index(drop=True)  # masks below need a unique index
         for column in self.columns:
+            if column.kind == "identifier":
+                continue
             series = features[column.name]
             if column.kind == "numeric":
                 values = pd.to_numeric(series, errors="coerce")  # "?", "n/a": missing
@@ -303,7 +314,11 @@ def _column_kind(series: Any) -> ColumnKind:
         dates = texts and bool(present.str.match(_ISO_DATE.pattern).all())
         if dates and _as_datetime(present, pd).notna().all():
             return "datetime"
-    return "text" if is_text(present) else "categorical"
+    if is_text(present):
+        return "text"
+    if len(present) >= IDENTIFIER_MIN_ROWS and present.nunique() == len(present):
+        return "identifier"
+    return "categorical"
 
 
 NUMERIC_TEXT_SHARE = 0.9
@@ -555,7 +570,13 @@ class Dataset:
         dropped = _left_out(present, f"target column {target!r}")
         if dropped:  # before the encoding is fitted: those rows are not part of the data
             frame = frame.loc[present]
-        encoding = encoding or FrameEncoding.fit(frame, target)
+        if encoding is None:
+            encoding = FrameEncoding.fit(frame, target)
+            if encoding.identifiers:
+                warn_user(
+                    f"column(s) {encoding.identifiers} hold a distinct value on every row "
+                    "(identifiers): not used as features"
+                )
         X, report = encoding.transform(frame)
         if report.unseen:
             logger.warning("values unseen by the encoding, coded as missing: %s", report.unseen)

@@ -164,3 +164,27 @@ def test_numbers_written_with_placeholders_are_a_numeric_column() -> None:
     kinds = {c.name: c.kind for c in data.encoding.columns}
     assert kinds == {"dose": "numeric", "code": "categorical", "city": "categorical"}
     assert data.X[0, 0] == 1.0 and np.isnan(data.X[18:, 0]).all()
+
+
+def test_a_column_of_distinct_strings_is_an_identifier_and_not_a_feature() -> None:
+    n = 30
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:05d}" for i in range(n)],
+            "plan": ["basic", "premium", "basic"] * 10,
+            "spend": np.arange(n, dtype=float),
+            "y": [0, 1] * 15,
+        }
+    )
+    with pytest.warns(UserWarning, match=r"\['customer_id'\] hold a distinct value on every row"):
+        data = Dataset.from_frame(frame, "y")
+    assert data.feature_names == ("plan", "spend")
+    assert data.encoding.identifiers == ["customer_id"]
+    assert data.encoding.input_columns == ["plan", "spend"]
+    # new rows need no identifier, and one that comes along is not "ignored" noise
+    X, report = data.encoding.transform(frame.drop(columns=["customer_id", "y"]).head(3))
+    assert X.shape == (3, 2) and report.ignored == []
+    X, report = data.encoding.transform(frame.head(3))
+    assert X.shape == (3, 2) and report.ignored == []
+    few = Dataset.from_frame(frame.head(10), "y")  # too few rows to tell an identifier
+    assert few.feature_names == ("customer_id", "plan", "spend")
