@@ -17,7 +17,12 @@ def read_table(path: str | Path) -> Any:
         raise AssistantError(f"no such data file: {file}")
     suffix = file.suffix.lower()
     if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(file)
+        try:
+            return pd.read_parquet(file)
+        except ImportError as exc:  # pandas reads Parquet with pyarrow, an extra of ours
+            raise AssistantError(
+                f"reading {file.name} needs pyarrow: pip install 'automl-assistant[parquet]'"
+            ) from exc
     if suffix in (".csv", ".txt", ".tsv"):
         return pd.read_csv(file, sep="\t" if suffix == ".tsv" else ",")
     raise AssistantError(f"cannot read {file.name}: expected a .csv, .tsv or .parquet file")
