@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from assistant import events
+from assistant.engine.families import SEP
 from assistant.records import spend_vs_budget
 from assistant.space import format_number
 from assistant.store import EventRecord, LLMCallRecord, Store
@@ -191,12 +192,20 @@ def format_score(value: Any) -> str:
 
 
 def format_config(config: Mapping[str, Any]) -> str:
-    """A configuration on one line.
+    """A configuration on one line; a ``model="auto"`` trial's, whose parameters all carry
+    their family's prefix, names the family once.
 
     Example:
         >>> format_config({"n_neighbors": 5, "weights": "distance", "C": 0.012345})
         'n_neighbors=5, weights=distance, C=0.01235'
+        >>> format_config({"knn__n_neighbors": 5, "knn__p": 1})
+        'knn: n_neighbors=5, p=1'
     """
+    families = {name.partition(SEP)[0] for name in config if SEP in name}
+    if len(families) == 1 and all(SEP in name for name in config):
+        family = families.pop()
+        own = {name.removeprefix(family + SEP): value for name, value in config.items()}
+        return f"{family}: {format_config(own)}"
     return ", ".join(f"{name}={_value(value)}" for name, value in config.items())
 
 
