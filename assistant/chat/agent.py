@@ -211,5 +211,5 @@ def _merge(answer: str, replies: list[ChatReply]) -> ChatReply:
     if proposals:
         command = proposals[-1].command
         fields.update(command=command, proposed=True)
-        text += f"\n\nProposed: {command}\nType /run to run it, or edit the command."
+        text += f"\n\nProposed: {command}\nType /run (or yes) to run it, or edit the command."
     return ChatReply(text=text, **fields)

@@ -214,7 +214,10 @@ class ChatController:
 
     # -- plain language ---------------------------------------------------------------------
     def _plain(self, text: str) -> ChatReply:
-        """A message in words: the agent on a strong endpoint, else the request parser."""
+        """A message in words: a plain "yes" to a pending proposal runs it (as ``/run``);
+        else the agent on a strong endpoint, else the request parser."""
+        if self.proposal is not None and _confirms(text):
+            return self._run([], {})
         if self.agent is not None and self.intent_llm == "auto" and self._strong_llm():
             return self.agent(text)
         from assistant.chat.intent import parse_request
@@ -247,7 +250,7 @@ class ChatController:
             return ChatReply(text=f"Error: {exc}", ok=False, command=command)
         self.proposal = command
         verb = "start it" if command.startswith(("/tune", "/resume")) else "do it"
-        text = f"I would run:\n{command}\n{note}Type /run to {verb}, or edit the command."
+        text = f"I would run:\n{command}\n{note}Type /run (or yes) to {verb}, or edit the command."
         fields = (
             {"session_id": self.session_id, "storage": self.store.url} if self.session_id else {}
         )
@@ -595,6 +598,17 @@ class _ChatLLM:
                 raise
             self._client = RecordingClient(inner, self.store, session_id=None)
         return self._client.complete(messages, schema, **params)
+
+
+CONFIRMATIONS = frozenset(
+    {"yes", "y", "ok", "okay", "sure", "go", "go ahead", "run", "run it", "do it", "start",
+     "start it", "yes please", "yes run it", "yes do it", "please do", "confirm"}
+)  # fmt: skip
+"""Replies that confirm the proposal pending (compared without case or end punctuation)."""
+
+
+def _confirms(text: str) -> bool:
+    return text.strip().lower().rstrip(".!").strip() in CONFIRMATIONS
 
 
 def _request_note(request: ParsedRequest) -> str:

@@ -44,7 +44,9 @@ def test_agent_lists_frames_and_proposes_tuning_that_runs_on_run(frame: pd.DataF
     command = "/tune df target=target n_trials=2 model=knn"
     assert reply.ok, reply.text
     assert (reply.command, reply.proposed) == (command, True)
-    assert reply.text.endswith(f"Proposed: {command}\nType /run to run it, or edit the command.")
+    assert reply.text.endswith(
+        f"Proposed: {command}\nType /run (or yes) to run it, or edit the command."
+    )
     assert chat.session_id is None and chat.store.list_sessions() == []  # nothing started
     calls = chat.store.llm_calls(None)
     assert [c.purpose for c in calls] == [PURPOSE] * 3

@@ -96,7 +96,7 @@ def test_done_criterion_proposes_then_run_starts(frame: pd.DataFrame) -> None:
     reply = chat.handle(DONE_REQUEST)
     assert reply.ok, reply.text
     assert (reply.command, reply.proposed) == (DONE_COMMAND, True)
-    assert "Type /run to start it, or edit the command." in reply.text
+    assert "Type /run (or yes) to start it, or edit the command." in reply.text
     assert chat.session_id is None and not chat.running
     assert chat.store.list_sessions() == []  # nothing started
     assert chat.store.llm_calls(None) == []  # the rules decided it all: no LLM was asked
@@ -118,6 +118,19 @@ def test_done_criterion_proposes_then_run_starts(frame: pd.DataFrame) -> None:
     assert status.text.startswith("Ran /status.\nSession ")
     assert ": stopped," in status.text or ": finished, 40 of 40" in status.text
     assert status.session_id == chat.session_id
+
+
+def test_a_plain_yes_runs_the_pending_proposal_and_only_then(frame: pd.DataFrame) -> None:
+    chat = ChatController({"df": frame}, tune_defaults=FAST, intent_llm="off")
+    assert not chat.handle("yes").text.startswith("Started")  # nothing proposed: not a /run
+    assert chat.store.list_sessions() == []
+    proposed = chat.handle("train knn on df with 2 trials")
+    assert proposed.proposed
+    started = chat.handle("Yes!")
+    assert started.text.startswith("Started session") and started.command == proposed.command
+    chat.wait(120)
+    assert not chat.handle("ok").text.startswith("Started")  # the proposal ran once
+    assert len(chat.store.list_sessions()) == 1
 
 
 def test_run_without_a_proposal_says_so_and_a_proposal_runs_once(frame: pd.DataFrame) -> None:
