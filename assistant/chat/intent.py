@@ -56,7 +56,7 @@ _SESSION_INTENTS = frozenset({"status", "best", "stop", "resume", "explain", "ac
 _TRIAL_INTENTS = frozenset({"explain", "accept", "reject", "edit"})
 _DECISIONS = frozenset({"accept", "reject", "edit"})
 _GENERIC_TARGETS = ("target", "label", "labels", "y", "class", "outcome", "response")
-_TUNE_OPTIONS = ("target", "model", "metric", "n_trials", "n_folds", "review")
+_TUNE_OPTIONS = ("target", "model", "metric", "n_trials", "n_folds", "review", "llm")
 _RENAMED = {"trials": "n_trials", "folds": "n_folds"}
 
 
@@ -94,6 +94,7 @@ class Slots(BaseModel):
     n_trials: int | None = None
     n_folds: int | None = None
     review: bool | None = None
+    llm: Literal["full", "warmstart", "off"] | None = None
     trial: int | None = None
     session: str | None = None
     changes: dict[str, str] = Field(default_factory=dict)
@@ -174,6 +175,11 @@ _COUNT = _words(
     r"|configurations?|attempts?|tries|rounds?|candidates?)|budget (?:of )?(?P<b>\d+)"
 )
 _FOLDS = _words(rf"(?P<n>{_NUMBER}) ?folds?")
+_LLM_OFF = _words(
+    r"no (?:llm|ai)|without (?:the |an |any )?(?:llm|ai|language model)|llm off|(?:purely )?"
+    r"statistical(?:ly)?(?: search)? only|only (?:the )?statistical(?: search)?"
+)
+_LLM_WARMSTART = _words(r"(?:llm )?warm ?start only|only (?:the |an )?(?:llm )?warm ?start")
 _REVIEW = _words(
     r"review(?: mode| each| every)?|let me (?:approve|check|confirm|review)|ask me (?:first"
     r"|before)|approve each|one (?:suggestion )?at a time"
@@ -345,6 +351,7 @@ def _read(text: str, context: IntentContext) -> _Reading:
     _read_model(r, options)
     _read_metric(r, options)
     _read_counts(r, options)
+    _read_llm_mode(r, options)
     _read_trial_and_session(r)
     _read_changes(r, options)
     intent = _keyword_intent(r)
@@ -579,6 +586,19 @@ def _read_counts(r: _Reading, options: Mapping[str, tuple[str, int]]) -> None:
         r.set("review", True)
 
 
+def _read_llm_mode(r: _Reading, options: Mapping[str, tuple[str, int]]) -> None:
+    """``llm=off`` or words for it ("no LLM", "statistical search only", "warm start only")."""
+    given = options.get("llm", ("", 0))[0].lower()
+    if given in ("full", "warmstart", "off"):
+        r.set("llm", given)
+    elif _LLM_OFF.search(r.flat):
+        r.set("llm", "off")
+        r.note("llm", "the LLM off: statistical search only")
+    elif _LLM_WARMSTART.search(r.flat):
+        r.set("llm", "warmstart")
+        r.note("llm", "the LLM for the warm start only")
+
+
 def _read_trial_and_session(r: _Reading) -> None:
     match = _TRIAL.search(r.flat)
     if match is not None:
@@ -801,7 +821,7 @@ def _finish(r: _Reading) -> ParsedRequest:
 
 
 _SLOTS_OF: dict[str, tuple[str, ...]] = {
-    "tune": ("dataframe", "target", "model", "metric", "n_trials", "n_folds", "review"),
+    "tune": ("dataframe", "target", "model", "metric", "n_trials", "n_folds", "review", "llm"),
     "resume": ("session", "review"),
     "edit": ("trial", "session", "changes"),
     "help": (),
@@ -901,7 +921,7 @@ def render_command(intent: Intent, slots: Slots) -> str:
     q = shlex.quote
     if intent == "tune":
         parts = ["/tune", q(slots.dataframe or "DF"), f"target={q(slots.target or 'COLUMN')}"]
-        for name in ("model", "metric", "n_trials", "n_folds"):
+        for name in ("model", "metric", "n_trials", "n_folds", "llm"):
             value = getattr(slots, name)
             if value is not None:
                 parts.append(f"{name}={q(str(value))}")

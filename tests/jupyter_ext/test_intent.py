@@ -90,6 +90,26 @@ def test_the_benchmark_scores_the_rules_on_the_same_table() -> None:
     assert result["llm_calls"] == 0
 
 
+@pytest.mark.parametrize(
+    ("text", "mode"),
+    [
+        ("tune knn on customers to predict churned, no LLM", "off"),
+        ("tune knn on customers for churned without the llm, 10 trials", "off"),
+        ("tune knn on customers for churned with statistical search only", "off"),
+        ("tune knn on customers for churned, warm start only", "warmstart"),
+        ("tune knn on customers for churned llm=warmstart", "warmstart"),
+        ("tune knn on customers for churned", None),
+    ],
+)
+def test_the_llm_mode_in_words(text: str, mode: str | None) -> None:
+    from assistant.chat.intent_cases import KERNELS
+
+    request = parse_request(text, IntentContext.for_kernel(KERNELS["churn"]))
+    assert request.slots.llm == mode
+    assert request.command is not None and request.command.startswith("/tune customers")
+    assert (f"llm={mode}" in request.command) == (mode is not None)
+
+
 # -- the controller: read-only runs, the rest waits for /run -------------------------------
 def test_done_criterion_proposes_then_run_starts(frame: pd.DataFrame) -> None:
     chat = ChatController({"df": frame, "other": 3}, tune_defaults=FAST)
