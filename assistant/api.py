@@ -24,6 +24,7 @@ import optuna
 from optuna.trial import TrialState
 
 from assistant.cash import config_of, family_of
+from assistant.create import optuna_quiet
 from assistant.errors import AssistantError
 from assistant.llm_health import LLMHealthSummary
 from assistant.records import EnsembleEvaluation, LLMBudget, LLMBudgetStatus
@@ -265,13 +266,10 @@ def tune(
         ensemble=ensemble,
     )
     callbacks, cleanup = _progress(session, verbose)
-    # Our progress view replaces Optuna's per-trial log lines.
-    verbosity = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        session.run(n_jobs=n_jobs, callbacks=callbacks, timeout=timeout)
+        with optuna_quiet():  # our progress view replaces Optuna's per-trial log lines
+            session.run(n_jobs=n_jobs, callbacks=callbacks, timeout=timeout)
     finally:
-        optuna.logging.set_verbosity(verbosity)
         cleanup()
     result = session.result()
     if verbose and result.llm_health is not None and result.llm_health.state in _NOT_ANSWERING:

@@ -542,8 +542,11 @@ class ChatController:
         self.session_id = session.id
 
         def run() -> None:
+            from assistant.create import optuna_quiet
+
             try:
-                session.run(review=review, review_timeout_s=review_timeout_s)
+                with optuna_quiet():  # the sidebar shows the trials, not Optuna's log lines
+                    session.run(review=review, review_timeout_s=review_timeout_s)
             except Exception:
                 # The session records its failure as an event; the log keeps the trace.
                 logger.exception("session %s failed", session.id)

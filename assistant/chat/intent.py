@@ -258,6 +258,7 @@ _BEST = _words(r"best|top|winner|winning|leader|leading|highest|strongest|optima
 _STATUS = _words(
     r"status|progress|going|how far|how many|done|finished|complete|over yet|still running"
     r"|running|update|where are we|what's happening|whats happening|eta|how long|state"
+    r"|how did (?:it|that|the (?:run|session|tuning|search)) go|how (?:it|that) went"
 )
 _HELP = _words(
     r"help|what can you do|what do you do|commands?|how do i|how can i|how to|how does"

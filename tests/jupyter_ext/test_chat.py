@@ -55,6 +55,30 @@ def test_tune_status_best_explain_replay(frame: pd.DataFrame) -> None:
     assert "reproduced" in replayed.text
 
 
+def test_a_chat_session_keeps_optunas_trial_lines_out_of_the_notebook(
+    frame: pd.DataFrame,
+) -> None:
+    import logging
+
+    import optuna
+
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("optuna").addHandler(handler)
+    optuna.logging.set_verbosity(optuna.logging.INFO)  # as in a fresh kernel
+    try:
+        chat = ChatController({"df": frame})
+        command = "/tune df target=target model=knn n_trials=2 llm=off isolation=inline"
+        assert chat.handle(command).ok
+        chat.wait(120)
+    finally:
+        logging.getLogger("optuna").removeHandler(handler)
+    assert not [line for line in lines if "finished with value" in line]
+    assert optuna.logging.get_verbosity() == optuna.logging.INFO  # given back as it was
+    assert "finished, 2 of 2 trials" in chat.handle("how did it go?").text
+
+
 def test_tune_says_what_it_left_out_of_the_data(frame: pd.DataFrame) -> None:
     messy = frame.astype({"target": "float64"})
     messy.loc[[2, 9], "target"] = float("nan")
