@@ -61,6 +61,9 @@ _MAX_INFERRED_CLASSES = 20
 DATETIME_PARTS = ("year", "month", "day", "weekday", "hour", "days")
 # Text columns whose every value starts like an ISO date are read as datetimes (CSV files).
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# Other spellings of a date (12/31/2024, 31.12.2024): not read as dates, since the order of
+# day and month is a guess; named in the warning when such a column is left out.
+_DATE_LIKE = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"
 _NS_PER_DAY = 86_400 * 10**9
 # A text column becomes this many hashed word features (and its word count).
 TEXT_FEATURES = 32
@@ -573,10 +576,7 @@ class Dataset:
         if encoding is None:
             encoding = FrameEncoding.fit(frame, target)
             if encoding.identifiers:
-                warn_user(
-                    f"column(s) {encoding.identifiers} hold a distinct value on every row "
-                    "(identifiers): not used as features"
-                )
+                warn_user(_identifiers_left_out(frame, encoding.identifiers))
         X, report = encoding.transform(frame)
         if report.unseen:
             logger.warning("values unseen by the encoding, coded as missing: %s", report.unseen)
@@ -804,6 +804,21 @@ class Dataset:
             name=meta.name,
             encoding=meta.encoding,
         )
+
+
+def _identifiers_left_out(frame: Any, names: list[str]) -> str:
+    """The warning for identifier columns; dates in another format than ISO 8601 look like
+    identifiers (a distinct string a row), so the warning says how to use them as dates."""
+    message = (
+        f"column(s) {names} hold a distinct value on every row (identifiers): not used as features"
+    )
+    dates = [n for n in names if frame[n].dropna().astype(str).str.match(_DATE_LIKE).all()]
+    if dates:
+        message += (
+            f"; {dates} look like dates not written as YYYY-MM-DD: convert them with "
+            "pandas.to_datetime to use them as dates"
+        )
+    return message
 
 
 def target_present(y: np.ndarray) -> np.ndarray:

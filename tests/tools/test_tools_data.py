@@ -186,5 +186,8 @@ def test_a_column_of_distinct_strings_is_an_identifier_and_not_a_feature() -> No
     assert X.shape == (3, 2) and report.ignored == []
     X, report = data.encoding.transform(frame.head(3))
     assert X.shape == (3, 2) and report.ignored == []
+    frame["joined"] = [f"{1 + i % 12}/{1 + i}/2024" for i in range(n)]  # not ISO dates
+    with pytest.warns(UserWarning, match=r"\['joined'\] look like dates not written as YYYY"):
+        assert Dataset.from_frame(frame, "y").feature_names == ("plan", "spend")
     few = Dataset.from_frame(frame.head(10), "y")  # too few rows to tell an identifier
-    assert few.feature_names == ("customer_id", "plan", "spend")
+    assert few.feature_names == ("customer_id", "plan", "spend", "joined")
