@@ -14,6 +14,8 @@ export interface IChatReply {
   command?: string | null;
   /** True when `command` waits for the person's /run (it changes something). */
   proposed?: boolean;
+  /** True when the message ran the pending proposal (/run, or a plain "yes"). */
+  ran_proposal?: boolean;
 }
 
 export interface IKernelSettings {

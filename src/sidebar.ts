@@ -274,8 +274,8 @@ export class AssistantSidebar extends Panel {
     }
     if (reply.command && reply.proposed) {
       this.propose(message, reply.command);
-    } else if (/^\/run\b/.test(text)) {
-      this.dismissProposals(); // /run ran (or refused) the proposal: its card is spent
+    } else if (reply.ran_proposal || /^\/run\b/.test(text)) {
+      this.dismissProposals(); // /run or "yes" ran (or refused) the proposal: its card is spent
     }
     if (reply.session_id && reply.view !== 'replay') {
       this.linkLive(message, reply.session_id, reply.storage || '');

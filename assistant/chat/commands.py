@@ -98,7 +98,9 @@ class ChatReply(BaseModel):
     ``session_id`` and ``storage`` name the session the answer is about (the sidebar follows
     its events); ``view`` is ``"live"`` or ``"replay"``; ``code`` is a cell to insert.
     ``command`` is the slash command a plain-language message was understood as (run, or
-    with ``proposed`` waiting for ``/run``: the sidebar shows it as a card to run or edit).
+    with ``proposed`` waiting for ``/run``: the sidebar shows it as a card to run or edit);
+    ``ran_proposal`` says the message ran (or tried to run) the pending proposal, as ``/run``
+    or a plain "yes" does, so the sidebar spends its card.
     """
 
     text: str
@@ -109,6 +111,7 @@ class ChatReply(BaseModel):
     code: str | None = None
     command: str | None = None
     proposed: bool = False
+    ran_proposal: bool = False
 
 
 def parse_command(text: str) -> tuple[str, list[str], dict[str, str]]:
@@ -285,7 +288,8 @@ class ChatController:
                 "forest on df') or type a slash command (/help).",
                 ok=False,
             )
-        return self.handle(command).model_copy(update={"command": command})
+        reply = self.handle(command)
+        return reply.model_copy(update={"command": command, "ran_proposal": True})
 
     def _check(self, command: str) -> None:
         """Raise what running ``command`` would certainly raise about the names it uses."""

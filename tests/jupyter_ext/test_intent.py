@@ -148,6 +148,7 @@ def test_a_plain_yes_runs_the_pending_proposal_and_only_then(frame: pd.DataFrame
     assert proposed.proposed
     started = chat.handle("Yes!")
     assert started.text.startswith("Started session") and started.command == proposed.command
+    assert started.ran_proposal  # the sidebar spends the proposal's card
     chat.wait(120)
     assert not chat.handle("ok").text.startswith("Started")  # the proposal ran once
     assert len(chat.store.list_sessions()) == 1

@@ -166,6 +166,37 @@ test('a plain-language request is proposed, and runs only when Run is clicked', 
   );
 });
 
+test('a plain "yes" runs the proposal and spends its card', async ({ page }) => {
+  await page.notebook.createNew('yes.ipynb');
+  await page.notebook.setCell(
+    0,
+    'code',
+    'import os\n' +
+      '_ = [os.environ.pop(n, None) for n in ("ASSISTANT_LLM_BASE_URL", "ASSISTANT_LLM_MODEL")]\n' +
+      'from sklearn.datasets import load_breast_cancer\n' +
+      'df = load_breast_cancer(as_frame=True).frame.sample(150, random_state=3)'
+  );
+  await page.notebook.runCell(0, true);
+  await page.evaluate(async () => {
+    await (window as any).jupyterapp.commands.execute('automl-assistant:open');
+  });
+  const sidebar = page.locator('#automl-assistant-sidebar');
+  const input = sidebar.locator('.jp-AutomlAssistant-input');
+  await input.fill('tune knn on df to predict target, 2 trials, no LLM');
+  await input.press('Enter');
+  const card = sidebar.locator('.jp-AutomlAssistant-proposal').last();
+  await expect(card.locator('.jp-AutomlAssistant-proposalCommand')).toHaveText(
+    '/tune df target=target model=knn n_trials=2 llm=off',
+    { timeout: 60000 }
+  );
+  await input.fill('yes');
+  await input.press('Enter');
+  await expect(card).toHaveClass(/jp-mod-dismissed/, { timeout: 60000 });
+  await expect(sidebar.locator('.jp-AutomlAssistant-trial.jp-mod-complete')).toHaveCount(2, {
+    timeout: 180000
+  });
+});
+
 test('with no LLM endpoint the rules read the request; Edit, then send it', async ({ page }) => {
   await page.notebook.createNew('rules.ipynb');
   await page.notebook.setCell(
