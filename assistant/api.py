@@ -122,11 +122,11 @@ class TuningResult:
         :class:`AssistantError`; a categorical value not seen in training is treated as
         missing, with a warning naming the column and the values.
         """
-        return self.deployed_model._predict(data)
+        return self.deployed_model.predict(data)
 
     def predict_proba(self, data: Any) -> np.ndarray:
         """Class probabilities for a raw DataFrame (columns in the order of the labels)."""
-        return self.deployed_model._predict_proba(data)
+        return self.deployed_model.predict_proba(data)
 
     def save(self, path: str | Path) -> Path:
         """Write the deployable model to one file; :func:`assistant.load_model` reads it."""

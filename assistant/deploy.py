@@ -94,11 +94,18 @@ class DeployedModel:
 
     def predict(self, data: Any) -> np.ndarray:
         """Predicted labels (the original class labels) or values for ``data``'s rows."""
-        return self._predict(data)
+        outputs = self._outputs(data)
+        if self.task == "regression":
+            return outputs
+        labels = np.asarray(self.classes, dtype=object)[np.argmax(outputs, axis=1)]
+        # Labels come back with their own type (strings, integers), not as objects.
+        return np.asarray(labels.tolist())
 
     def predict_proba(self, data: Any) -> np.ndarray:
         """Class probabilities (rows x classes, columns in :attr:`classes` order)."""
-        return self._predict_proba(data)
+        if self.task != "classification":
+            raise AssistantError("predict_proba is for classification; use predict")
+        return self._outputs(data)
 
     def save(self, path: str | Path) -> Path:
         """Write the model to one file (joblib) and return its path."""
@@ -132,19 +139,6 @@ class DeployedModel:
         )
 
     # -- internals ------------------------------------------------------------------------
-    def _predict(self, data: Any) -> np.ndarray:
-        outputs = self._outputs(data)
-        if self.task == "regression":
-            return outputs
-        labels = np.asarray(self.classes, dtype=object)[np.argmax(outputs, axis=1)]
-        # Labels come back with their own type (strings, integers), not as objects.
-        return np.asarray(labels.tolist())
-
-    def _predict_proba(self, data: Any) -> np.ndarray:
-        if self.task != "classification":
-            raise AssistantError("predict_proba is for classification; use predict")
-        return self._outputs(data)
-
     def _outputs(self, data: Any) -> np.ndarray:
         from assistant.errors import ToolError
         from assistant.tools import Dataset
